@@ -1,0 +1,52 @@
+# collapse-races: a Linux mm patch series fixing the races between shmem
+# collapse and page cache readers, with its selftests and the bench that
+# applies, builds, boots and tests it.  See README.
+
+SHELL := /bin/bash
+BUILD_DIR ?= $(CURDIR)/.build
+export BUILD_DIR
+
+SELFTEST_SRC := tools/testing/selftests/mm/collapse_races.c
+SELFTEST_BIN := $(BUILD_DIR)/selftests/collapse_races
+
+.PHONY: all check deps base series kernels selftests selftest-patch \
+	stress bench mbox send clean help
+
+# The main job: base and patched kernels, the race selftests on both, and
+# the table of results.
+all:
+	@scripts/make-all
+
+# The project's test suite (what CI runs).
+check:
+	@scripts/check
+
+help:
+	@sed -n 's/^# \{0,1\}//p' README | sed -n '1,40p'
+
+deps:
+	@scripts/install-deps
+
+base: deps
+	@scripts/prepare-base
+
+series: base
+	@scripts/apply-series
+
+kernels: series
+	@for k in base patched; do scripts/build-kernel $$k || exit 1; done
+
+kernel-%: series
+	@scripts/build-kernel $*
+
+selftests: $(SELFTEST_BIN)
+
+$(SELFTEST_BIN): $(SELFTEST_SRC) scripts/build-selftests
+	@scripts/build-selftests
+
+# Regenerate the series' selftest patch from the sources.
+selftest-patch: base
+	@scripts/gen-selftest-patch
+
+clean:
+	rm -rf $(BUILD_DIR)/out $(BUILD_DIR)/selftests $(BUILD_DIR)/logs

@@ -1,0 +1,38 @@
+# Bad input gives a one-line error naming the problem and a non-zero
+# status, and modifies nothing in the checkout.
+. "$(dirname "$0")/lib.sh"
+before=$(git status --porcelain --untracked-files=all -- . ':!.build' | sha1sum)
+
+# one_line_error WANT-SUBSTRING CMD...: exits non-zero with exactly one
+# line on stderr, containing WANT-SUBSTRING.
+one_line_error() {
+	local want=$1 err rc=0
+	shift
+	echo "+ $*"
+	err=$("$@" 2>&1 >/dev/null) || rc=$?
+	[ "$rc" -ne 0 ] || fail "'$*' succeeded"
+	[ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "'$*' printed more than one line: $err"
+	case "$err" in *"$want"*) ;; *) fail "'$*' said '$err', not '$want'" ;; esac
+	echo "  -> exit $rc: $err"
+}
+one_line_error "unknown kernel 'nosuch'" scripts/vm-run --kernel nosuch -- true
+one_line_error "no such file '/nonexistent'" scripts/vm-run --kernel base --add /nonexistent -- true
+one_line_error "no such kernel image" scripts/vm-run --kernel ./nosuch/bzImage -- true
+one_line_error "--timeout" scripts/vm-run --kernel base --timeout soon -- true
+one_line_error "no COMMAND" scripts/vm-run --kernel base --
+one_line_error "unknown kernel 'nosuch'" scripts/build-kernel nosuch
+
+# A series naming a missing patch, in a scratch copy of the project.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cp -r scripts patches series configs "$tmp/"
+echo "0099-no-such.patch" >>"$tmp/series"
+one_line_error "missing patch: patches/0099-no-such.patch" env BUILD_DIR="$BUILD_DIR" "$tmp/scripts/apply-series"
+
+# A package missing, and no root for apt-get.
+one_line_error "missing packages" env BASE_PKG_VERSION=0.0-nonexistent scripts/install-deps --check
+one_line_error "need root to apt-get install" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	env BASE_PKG_VERSION=0.0-nonexistent BUILD_DIR=/nonexistent scripts/install-deps
+
+after=$(git status --porcelain --untracked-files=all -- . ':!.build' | sha1sum)
+[ "$before" = "$after" ] || fail "the checkout was modified"
