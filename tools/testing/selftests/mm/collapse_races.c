@@ -1,0 +1,1684 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Races between shmem collapse and readers of the page cache.
+ *
+ * MADV_COLLAPSE (and khugepaged, which shares collapse_file()) turns the
+ * small pages and holes of a PMD-sized, PMD-aligned range of a shmem file
+ * into one huge page.  Whatever happens inside, a concurrent reader must
+ * keep seeing the file as it is: data that was written stays data, a hole
+ * stays a hole unless the collapse fills it, and a hole in a range
+ * registered with userfaultfd MODE_MISSING must not be filled behind the
+ * back of the registered user.  Kernels that put the new, locked,
+ * !uptodate huge page into the page cache one index at a time (6.1 did)
+ * break all three while a collapse is in flight:
+ *
+ *  - lseek(SEEK_DATA/SEEK_HOLE) reports written data as a hole;
+ *  - mincore() reports written pages as not resident, both through a
+ *    mapping that was never touched (page-cache lookup) and through the
+ *    faulted mapping being collapsed (its ptes are zapped);
+ *  - holes under userfaultfd MODE_MISSING get filled with zeroes, so the
+ *    MISSING event never comes (fixed kernels fail the collapse, EBUSY).
+ *
+ * The checks only use what userspace sees, never how a kernel collapses:
+ *
+ *  collapse.*.seek     a prober walks the file with SEEK_DATA/SEEK_HOLE
+ *                      while MADV_COLLAPSE runs; a written page, or a page
+ *                      already seen as data in the round, must never be
+ *                      reported as a hole (confirmed by a lookup of that
+ *                      page alone, see confirm_hole()).
+ *  collapse.*.mincore  the same with mincore() on both mappings: a written
+ *                      page, or one already seen resident, must stay
+ *                      resident.
+ *  uffd.collapse_ebusy MADV_COLLAPSE on a range with holes registered
+ *                      MODE_MISSING fails with EBUSY, the holes stay holes
+ *                      and a fault on one delivers the MISSING event.
+ *  uffd.register_race  UFFDIO_REGISTER concurrent with MADV_COLLAPSE: a
+ *                      hole seen as a hole after the registration returned
+ *                      must still be a hole after the collapse returned.
+ *  rollback.probes     collapses that fail after the huge page was
+ *                      allocated (a tmpfs too small for the holes at the
+ *                      end of the range) must look atomic too.
+ *
+ * The layouts ("variants") are: every page written; written pages with
+ * holes; written pages with fallocated but never written pages.  After
+ * every round, whether the collapse succeeded or not, the file (pread)
+ * and the mapping must hold exactly what was written, zeroes elsewhere.
+ *
+ * Each race lasts COLLAPSE_RACE_SECONDS seconds (default 3, fractions
+ * allowed), stops at the first violation and prints one "# stats:" line.
+ * A test that saw no collapse (or no rollback, or no overlap) is skipped
+ * rather than passed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/userfaultfd.h>
+
+/* Older harnesses have an unused parameter, which -Wextra reports. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "../kselftest_harness.h"
+#pragma GCC diagnostic pop
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#endif
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+#ifndef UFFD_API
+#define UFFD_API ((__u64)0xAA)
+#endif
+#ifndef UFFDIO_REGISTER_MODE_MISSING
+#define UFFDIO_REGISTER_MODE_MISSING ((__u64)1 << 0)
+#endif
+#ifndef UFFD_EVENT_PAGEFAULT
+#define UFFD_EVENT_PAGEFAULT 0x12
+#endif
+#ifndef _UFFDIO_COPY
+#define _UFFDIO_COPY 0x03
+#endif
+
+#define THP_SYSFS		"/sys/kernel/mm/transparent_hugepage/"
+#define DEFAULT_SECONDS		3.0
+#define MAX_SECONDS		240.0
+#define RACE_TIMEOUT		300	/* harness timeout per test, seconds */
+#define COLLAPSE_TRIES		100	/* EAGAIN retries outside the races */
+
+static size_t psize;		/* base page size */
+static size_t pmdsize;		/* huge page (PMD) size */
+static unsigned long nr_pages;	/* pages per huge page */
+
+/* What each page of the range is at the start of a round. */
+enum {
+	PG_DATA = 'W',		/* written with the round's pattern */
+	PG_HOLE = 'H',		/* never allocated */
+	PG_FALLOC = 'F',	/* fallocated, never written */
+	PG_UFFD = 'U',		/* hole filled by our UFFDIO_COPY */
+};
+
+enum {
+	LAYOUT_FULL,
+	LAYOUT_HOLES,
+	LAYOUT_FALLOC,
+	LAYOUT_TAIL_HOLES,	/* only the last two pages are holes */
+};
+
+/* Verdicts of probes and checks. */
+enum { CHECK_OK, CHECK_VIOLATION, CHECK_ERROR, CHECK_RETRY };
+
+enum { PROBE_SEEK = 1, PROBE_MINCORE = 2 };
+
+static bool is_data_kind(char k)
+{
+	return k == PG_DATA || k == PG_UFFD;
+}
+
+static const char *kind_name(char k)
+{
+	switch (k) {
+	case PG_DATA:
+		return "written";
+	case PG_HOLE:
+		return "hole";
+	case PG_FALLOC:
+		return "fallocated";
+	case PG_UFFD:
+		return "uffd-copied";
+	}
+	return "?";
+}
+
+static uint64_t data_word(unsigned long round, unsigned long idx, size_t w)
+{
+	return 0x636f6c6c61707365ULL ^ ((uint64_t)round << 32) ^
+	       ((uint64_t)idx << 16) ^ w;
+}
+
+static uint64_t uffd_word(unsigned long idx, size_t w)
+{
+	return 0x7566666400000000ULL ^ ((uint64_t)idx << 16) ^ w;
+}
+
+static uint64_t expect_word(char k, unsigned long round, unsigned long idx,
+			    size_t w)
+{
+	if (k == PG_DATA)
+		return data_word(round, idx, w);
+	if (k == PG_UFFD)
+		return uffd_word(idx, w);
+	return 0;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static double race_seconds(void)
+{
+	const char *s = getenv("COLLAPSE_RACE_SECONDS");
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return DEFAULT_SECONDS;
+	v = strtod(s, &end);
+	if (*end || !(v > 0)) {
+		ksft_print_msg("ignoring COLLAPSE_RACE_SECONDS=%s\n", s);
+		return DEFAULT_SECONDS;
+	}
+	if (v > MAX_SECONDS)
+		v = MAX_SECONDS;
+	return v;
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n, got = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while ((size_t)got < len - 1) {
+		n = read(fd, buf + got, len - 1 - got);
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return got > 0 ? 0 : -1;
+}
+
+/* A counter of /proc/vmstat, or -1 if it is absent. */
+static long long vmstat(const char *name)
+{
+	char buf[32768], *p;
+	size_t len = strlen(name);
+
+	if (read_file("/proc/vmstat", buf, sizeof(buf)))
+		return -1;
+	for (p = buf; p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (!strncmp(p, name, len) && p[len] == ' ')
+			return strtoll(p + len + 1, NULL, 10);
+	}
+	return -1;
+}
+
+/* NULL if shmem THP can be used, else why not. Sets the sizes. */
+static const char *thp_unavailable(void)
+{
+	char buf[256];
+
+	psize = sysconf(_SC_PAGESIZE);
+	if (read_file(THP_SYSFS "shmem_enabled", buf, sizeof(buf)))
+		return "no THP support (" THP_SYSFS "shmem_enabled missing)";
+	if (strstr(buf, "[deny]"))
+		return "shmem THP disabled (shmem_enabled is deny)";
+	pmdsize = 2UL << 20;
+	if (!read_file(THP_SYSFS "hpage_pmd_size", buf, sizeof(buf)))
+		pmdsize = strtoul(buf, NULL, 10);
+	if (!pmdsize || pmdsize % psize)
+		return "unexpected hpage_pmd_size";
+	nr_pages = pmdsize / psize;
+	return NULL;
+}
+
+/* A PMD-aligned, PMD-sized window inside a PROT_NONE reservation. */
+struct area {
+	void *base;
+	size_t len;
+	char *addr;
+};
+
+static int area_reserve(struct area *a)
+{
+	a->len = 2 * pmdsize;
+	a->base = mmap(NULL, a->len, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (a->base == MAP_FAILED) {
+		a->base = NULL;
+		return -1;
+	}
+	a->addr = (char *)(((uintptr_t)a->base + pmdsize - 1) &
+			   ~(uintptr_t)(pmdsize - 1));
+	return 0;
+}
+
+/* (Re)map the file there: a fresh VMA with no page tables. */
+static int area_map(struct area *a, int fd)
+{
+	void *p = mmap(a->addr, pmdsize, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_FIXED, fd, 0);
+
+	return p == MAP_FAILED ? -1 : 0;
+}
+
+static void area_release(struct area *a)
+{
+	if (a->base)
+		munmap(a->base, a->len);
+	a->base = NULL;
+}
+
+static void spin(unsigned long n)
+{
+	for (volatile unsigned long i = 0; i < n; i++)
+		;
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * MADV_COLLAPSE of a fully written file: 0 if it works, else the errno
+ * that says why this kernel cannot be tested.
+ */
+static int collapse_probe(void)
+{
+	struct area a = { 0 };
+	char *buf;
+	int fd, ret = 0, i;
+	size_t off;
+
+	fd = memfd_create("collapse_probe", MFD_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	buf = malloc(psize);
+	if (!buf || ftruncate(fd, pmdsize) || area_reserve(&a) ||
+	    area_map(&a, fd)) {
+		ret = errno ? errno : ENOMEM;
+		goto out;
+	}
+	memset(buf, 0x5a, psize);
+	for (off = 0; off < pmdsize; off += psize) {
+		if (pwrite(fd, buf, psize, off) != (ssize_t)psize) {
+			ret = errno ? errno : EIO;
+			goto out;
+		}
+	}
+	/* 6.1 wants a page table to exist, so fault one page in. */
+	(void)*(volatile char *)a.addr;
+	for (i = 0; i < COLLAPSE_TRIES; i++) {
+		ret = madvise(a.addr, pmdsize, MADV_COLLAPSE) ? errno : 0;
+		if (ret != EAGAIN)
+			break;
+	}
+out:
+	area_release(&a);
+	free(buf);
+	close(fd);
+	return ret;
+}
+
+struct ctx {
+	int fd;
+	int layout;
+	char *kind;		/* per page, see PG_* */
+	unsigned long round;	/* stamped in the written pages */
+	struct area map;	/* faulted in, the one collapsed */
+	struct area map2;	/* never touched: page-cache path of mincore */
+	char *wmap;		/* MADV_NOHUGEPAGE: writes the file */
+	char *buf;		/* pread buffer */
+	bool map_holes;		/* the content check may fault holes in */
+	double seconds;
+	char mnt[64];		/* private tmpfs mount, if any */
+	bool mounted;
+};
+
+static void layout_init(struct ctx *c)
+{
+	unsigned long i, n = nr_pages;
+
+	for (i = 0; i < n; i++)
+		c->kind[i] = PG_DATA;
+	switch (c->layout) {
+	case LAYOUT_HOLES:
+		for (i = 1; i < n; i++)
+			if (i % 8 == 5)
+				c->kind[i] = PG_HOLE;
+		for (i = n / 2; i < n / 2 + n / 16; i++)
+			c->kind[i] = PG_HOLE;
+		break;
+	case LAYOUT_FALLOC:
+		for (i = 1; i < n; i++)
+			if (i % 8 == 3)
+				c->kind[i] = PG_FALLOC;
+		for (i = n / 4; i < n / 4 + n / 16; i++)
+			c->kind[i] = PG_FALLOC;
+		for (i = 3 * n / 4; i < 3 * n / 4 + 4; i++)
+			c->kind[i] = PG_HOLE;
+		break;
+	case LAYOUT_TAIL_HOLES:
+		c->kind[n - 1] = PG_HOLE;
+		c->kind[n - 2] = PG_HOLE;
+		break;
+	}
+}
+
+/* The fd must be set; everything else is allocated here. */
+static int ctx_init(struct ctx *c, int layout)
+{
+	void *p;
+
+	c->layout = layout;
+	c->map_holes = true;
+	c->seconds = race_seconds();
+	c->kind = malloc(nr_pages);
+	c->buf = malloc(pmdsize);
+	if (!c->kind || !c->buf)
+		return -1;
+	if (ftruncate(c->fd, pmdsize))
+		return -1;
+	if (area_reserve(&c->map) || area_reserve(&c->map2))
+		return -1;
+	/*
+	 * The contents are written through a mapping that forbids THP,
+	 * so the pages start small whatever shmem_enabled says.
+	 */
+	p = mmap(NULL, pmdsize, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	c->wmap = p;
+	if (madvise(c->wmap, pmdsize, MADV_NOHUGEPAGE))
+		return -1;
+	layout_init(c);
+	return 0;
+}
+
+static void ctx_fini(struct ctx *c)
+{
+	area_release(&c->map);
+	area_release(&c->map2);
+	if (c->wmap)
+		munmap(c->wmap, pmdsize);
+	c->wmap = NULL;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	if (c->mounted)
+		umount2(c->mnt, MNT_DETACH);
+	c->mounted = false;
+	if (c->mnt[0])
+		rmdir(c->mnt);
+	c->mnt[0] = '\0';
+	free(c->kind);
+	free(c->buf);
+	c->kind = NULL;
+	c->buf = NULL;
+}
+
+/*
+ * Start a round: rebuild the file from small pages (a collapsed range
+ * would stay huge), remap both mappings and fault the written pages in.
+ * Only the main thread runs this, while no prober runs.
+ */
+static int build_round(struct ctx *c, char *msg, size_t len)
+{
+	unsigned long i, j;
+	size_t w, nw = psize / sizeof(uint64_t);
+
+	c->round++;
+	layout_init(c);
+	if (ftruncate(c->fd, 0) || ftruncate(c->fd, pmdsize)) {
+		snprintf(msg, len, "ftruncate: %s", strerror(errno));
+		return CHECK_ERROR;
+	}
+	for (i = 0; i < nr_pages; i++) {
+		uint64_t *p = (uint64_t *)(c->wmap + i * psize);
+
+		if (c->kind[i] != PG_DATA)
+			continue;
+		for (w = 0; w < nw; w++)
+			p[w] = data_word(c->round, i, w);
+	}
+	/* Drop the writer's ptes: only the mapping under test maps pages. */
+	if (madvise(c->wmap, pmdsize, MADV_DONTNEED)) {
+		snprintf(msg, len, "MADV_DONTNEED: %s", strerror(errno));
+		return CHECK_ERROR;
+	}
+	for (i = 0; i < nr_pages; i = j) {
+		for (j = i + 1; j < nr_pages && c->kind[j] == c->kind[i]; j++)
+			;
+		if (c->kind[i] != PG_FALLOC)
+			continue;
+		if (fallocate(c->fd, 0, i * psize, (j - i) * psize)) {
+			snprintf(msg, len, "fallocate: %s", strerror(errno));
+			return CHECK_ERROR;
+		}
+	}
+	if (area_map(&c->map, c->fd) || area_map(&c->map2, c->fd)) {
+		snprintf(msg, len, "mmap: %s", strerror(errno));
+		return CHECK_ERROR;
+	}
+	/* Read faults: a hole or fallocated page must not be touched. */
+	for (i = 0; i < nr_pages; i++)
+		if (c->kind[i] == PG_DATA)
+			(void)*(volatile uint64_t *)(c->map.addr + i * psize);
+	return CHECK_OK;
+}
+
+/* Compare one page with what it must hold; -1 or the first bad word. */
+static long page_mismatch(const char *p, char k, unsigned long round,
+			  unsigned long idx, uint64_t *got, uint64_t *exp)
+{
+	const uint64_t *q = (const uint64_t *)p;
+	size_t w, nw = psize / sizeof(uint64_t);
+
+	for (w = 0; w < nw; w++) {
+		uint64_t e = expect_word(k, round, idx, w);
+
+		if (q[w] != e) {
+			*got = q[w];
+			*exp = e;
+			return w;
+		}
+	}
+	return -1;
+}
+
+/* The file and the mapping hold what was written, zeroes elsewhere. */
+static int check_content(struct ctx *c, char *msg, size_t len)
+{
+	uint64_t got, exp;
+	size_t done = 0;
+	unsigned long i;
+	ssize_t n;
+	long w;
+
+	while (done < pmdsize) {
+		n = pread(c->fd, c->buf + done, pmdsize - done, done);
+		if (n <= 0) {
+			snprintf(msg, len, "pread: %s",
+				 n ? strerror(errno) : "short read");
+			return CHECK_ERROR;
+		}
+		done += n;
+	}
+	for (i = 0; i < nr_pages; i++) {
+		w = page_mismatch(c->buf + i * psize, c->kind[i], c->round, i,
+				  &got, &exp);
+		if (w >= 0)
+			goto bad_file;
+	}
+	for (i = 0; i < nr_pages; i++) {
+		if (!is_data_kind(c->kind[i]) && !c->map_holes)
+			continue;
+		w = page_mismatch(c->map.addr + i * psize, c->kind[i],
+				  c->round, i, &got, &exp);
+		if (w >= 0)
+			goto bad_map;
+	}
+	return CHECK_OK;
+bad_file:
+	snprintf(msg, len,
+		 "content: pread of page %lu (%s) word %ld = %#llx, expected %#llx",
+		 i, kind_name(c->kind[i]), w, (unsigned long long)got,
+		 (unsigned long long)exp);
+	return CHECK_VIOLATION;
+bad_map:
+	snprintf(msg, len,
+		 "content: mapping of page %lu (%s) word %ld = %#llx, expected %#llx",
+		 i, kind_name(c->kind[i]), w, (unsigned long long)got,
+		 (unsigned long long)exp);
+	return CHECK_VIOLATION;
+}
+
+/*
+ * Checking what SEEK_DATA/SEEK_HOLE and mincore() claim about each page.
+ *
+ * strict: no collapse in flight, the answers must match the layout.
+ * Otherwise a page known to be data (written, or seen as data earlier in
+ * the round) must never be claimed a hole, while holes and fallocated
+ * pages may turn into data (that is what a collapse does to them).
+ */
+struct probe {
+	int fd;
+	const char *kind;
+	unsigned char *known;	/* page must read as data / resident */
+	unsigned char *vec;	/* mincore() vector */
+	bool strict;
+	char *msg;
+	size_t len;
+	unsigned long transients;	/* unconfirmed hole claims */
+	char note[768];			/* the first of them */
+};
+
+static void probe_reset(struct probe *p)
+{
+	unsigned long i;
+
+	for (i = 0; i < nr_pages; i++)
+		p->known[i] = is_data_kind(p->kind[i]);
+}
+
+static bool must_be_data(const struct probe *p, unsigned long i)
+{
+	return p->strict ? is_data_kind(p->kind[i]) : p->known[i];
+}
+
+static bool may_be_data(const struct probe *p, unsigned long i)
+{
+	return p->strict ? is_data_kind(p->kind[i]) : true;
+}
+
+static const char *whence_name(int whence)
+{
+	return whence == SEEK_DATA ? "SEEK_DATA" : "SEEK_HOLE";
+}
+
+static void fmt_off(char *buf, size_t len, long long off)
+{
+	if (off < 0)
+		snprintf(buf, len, "ENXIO");
+	else if ((size_t)off >= pmdsize)
+		snprintf(buf, len, "%#llx (EOF)", off);
+	else
+		snprintf(buf, len, "%#llx", off);
+}
+
+static int seek_report(struct probe *p, int whence, off_t off, off_t ans,
+		       unsigned long page, bool claimed_hole)
+{
+	unsigned long i = off / psize;
+	char a[32], e[48];
+	const char *why;
+
+	/* The first answer consistent with what is known. */
+	if (whence == SEEK_DATA) {
+		while (i < nr_pages && !(claimed_hole ? must_be_data(p, i) :
+					 may_be_data(p, i)))
+			i++;
+		fmt_off(a, sizeof(a), i < nr_pages ? (long long)(i * psize) :
+			(p->strict ? -1 : (long long)pmdsize));
+		snprintf(e, sizeof(e), "%s%s", p->strict ? "" : "<= ", a);
+	} else {
+		while (i < nr_pages && must_be_data(p, i))
+			i++;
+		fmt_off(a, sizeof(a), i * psize);
+		snprintf(e, sizeof(e), "%s%s",
+			 p->strict || i == nr_pages ? "" : "a hole >= ", a);
+	}
+	fmt_off(a, sizeof(a), ans);
+	why = claimed_hole && !p->strict && !is_data_kind(p->kind[page]) ?
+	      ", seen as data earlier in the round" : "";
+	snprintf(p->msg, p->len,
+		 "%s%s(%#llx) = %s, expected %s: page %lu (%s%s) reported as %s",
+		 p->strict ? "no collapse in flight: " : "",
+		 whence_name(whence), (long long)off, a, e, page,
+		 kind_name(p->kind[page]), why,
+		 claimed_hole ? "a hole" : "data");
+	return CHECK_VIOLATION;
+}
+
+/*
+ * Page i, known to be data, was claimed a hole: ask again about that page
+ * alone.  A walk over the page cache can step past a huge page that is
+ * stored while it runs and end early, which even kernels with the fix do
+ * now and then; a lookup starting at the page itself cannot.  So the
+ * claim is a violation only if the fresh SEEK_DATA(page) says hole too;
+ * otherwise it is counted as a transient misreport and the walk restarts.
+ */
+static int confirm_hole(struct probe *p, unsigned long i)
+{
+	off_t o = i * psize, d;
+	char a[32];
+	size_t n;
+
+	if (p->strict)
+		return CHECK_VIOLATION;
+	d = lseek(p->fd, o, SEEK_DATA);
+	if (d == o) {
+		if (!p->transients++)
+			snprintf(p->note, sizeof(p->note),
+				 "%s; but SEEK_DATA(%#llx) = %#llx right after",
+				 p->msg, (long long)o, (long long)o);
+		p->msg[0] = '\0';
+		return CHECK_RETRY;
+	}
+	if (d < 0 && errno != ENXIO)
+		snprintf(a, sizeof(a), "%s", strerror(errno));
+	else
+		fmt_off(a, sizeof(a), d);
+	n = strlen(p->msg);
+	snprintf(p->msg + n, p->len - n, "; confirmed by SEEK_DATA(%#llx) = %s",
+		 (long long)o, a);
+	return CHECK_VIOLATION;
+}
+
+static int claim_holes(struct probe *p, int whence, off_t off, off_t ans,
+		       unsigned long from, unsigned long to)
+{
+	unsigned long i;
+
+	for (i = from; i < to; i++) {
+		if (must_be_data(p, i)) {
+			seek_report(p, whence, off, ans, i, true);
+			return confirm_hole(p, i);
+		}
+	}
+	return CHECK_OK;
+}
+
+static int claim_data(struct probe *p, int whence, off_t off, off_t ans,
+		      unsigned long from, unsigned long to)
+{
+	unsigned long i;
+
+	for (i = from; i < to; i++) {
+		if (!may_be_data(p, i))
+			return seek_report(p, whence, off, ans, i, false);
+		p->known[i] = 1;
+	}
+	return CHECK_OK;
+}
+
+static int seek_bogus(struct probe *p, int whence, off_t off, off_t ans)
+{
+	snprintf(p->msg, p->len, "%s(%#llx) = %#llx: not a page in [%#llx, EOF]",
+		 whence_name(whence), (long long)off, (long long)ans,
+		 (long long)off);
+	return CHECK_VIOLATION;
+}
+
+/* One walk over the file, alternating SEEK_DATA and SEEK_HOLE. */
+static int __seek_walk(struct probe *p)
+{
+	off_t size = pmdsize, off = 0, d, h;
+	int ret;
+
+	while (off < size) {
+		d = lseek(p->fd, off, SEEK_DATA);
+		if (d < 0) {
+			if (errno != ENXIO)
+				goto err;
+			/* ENXIO: [off, EOF) is a hole. */
+			return claim_holes(p, SEEK_DATA, off, -1, off / psize,
+					   nr_pages);
+		}
+		if (d < off || d >= size || d % psize)
+			return seek_bogus(p, SEEK_DATA, off, d);
+		ret = claim_holes(p, SEEK_DATA, off, d, off / psize,
+				  d / psize);
+		if (!ret)
+			ret = claim_data(p, SEEK_DATA, off, d, d / psize,
+					 d / psize + 1);
+		if (ret)
+			return ret;
+		off = d;
+		h = lseek(p->fd, off, SEEK_HOLE);
+		if (h < 0)
+			goto err;
+		if (h < off || h > size || h % psize)
+			return seek_bogus(p, SEEK_HOLE, off, h);
+		ret = claim_data(p, SEEK_HOLE, off, h, off / psize, h / psize);
+		if (!ret && h < size)
+			ret = claim_holes(p, SEEK_HOLE, off, h, h / psize,
+					  h / psize + 1);
+		if (ret)
+			return ret;
+		off = h;
+	}
+	return CHECK_OK;
+err:
+	snprintf(p->msg, p->len, "lseek(%#llx): %s", (long long)off,
+		 strerror(errno));
+	return CHECK_ERROR;
+}
+
+static int seek_walk(struct probe *p)
+{
+	int ret = __seek_walk(p);
+
+	return ret == CHECK_RETRY ? CHECK_OK : ret;
+}
+
+/*
+ * mincore() of one mapping.  Residency of a page is shared knowledge: a
+ * page resident through one mapping is in the page cache and uptodate,
+ * so it must be resident through the other as well.
+ */
+static int mincore_check(struct probe *p, char *addr, const char *which)
+{
+	unsigned long i;
+	bool res;
+
+	if (mincore(addr, pmdsize, p->vec)) {
+		snprintf(p->msg, p->len, "mincore(%s): %s", which,
+			 strerror(errno));
+		return CHECK_ERROR;
+	}
+	for (i = 0; i < nr_pages; i++) {
+		res = p->vec[i] & 1;
+		if (res && !may_be_data(p, i))
+			break;
+		if (!res && must_be_data(p, i))
+			break;
+		if (res)
+			p->known[i] = 1;
+	}
+	if (i == nr_pages)
+		return CHECK_OK;
+	snprintf(p->msg, p->len,
+		 "%smincore(%s) page %lu (%s%s) = %#x, expected %d",
+		 p->strict ? "no collapse in flight: " : "", which, i,
+		 kind_name(p->kind[i]),
+		 !p->strict && !is_data_kind(p->kind[i]) ?
+		 ", seen resident earlier in the round" : "",
+		 p->vec[i], !res);
+	return CHECK_VIOLATION;
+}
+
+static int probe_once(struct probe *p, struct ctx *c, int mask)
+{
+	int ret = CHECK_OK;
+
+	if (mask & PROBE_SEEK)
+		ret = seek_walk(p);
+	if (!ret && (mask & PROBE_MINCORE))
+		ret = mincore_check(p, c->map2.addr, "untouched mapping");
+	if (!ret && (mask & PROBE_MINCORE))
+		ret = mincore_check(p, c->map.addr, "faulted mapping");
+	return ret;
+}
+
+static int probe_init(struct probe *p, struct ctx *c, char *msg, size_t len)
+{
+	p->fd = c->fd;
+	p->kind = c->kind;
+	p->msg = msg;
+	p->len = len;
+	p->known = malloc(nr_pages);
+	p->vec = malloc(nr_pages);
+	return p->known && p->vec ? 0 : -1;
+}
+
+static void probe_fini(struct probe *p)
+{
+	free(p->known);
+	free(p->vec);
+}
+
+/* The layout as it must read with no collapse in flight. */
+static int strict_check(struct ctx *c, int mask, char *msg, size_t len)
+{
+	struct probe p = { 0 };
+	int ret;
+
+	if (probe_init(&p, c, msg, len)) {
+		probe_fini(&p);
+		snprintf(msg, len, "out of memory");
+		return CHECK_ERROR;
+	}
+	p.strict = true;
+	ret = probe_once(&p, c, mask | PROBE_SEEK);
+	probe_fini(&p);
+	return ret;
+}
+
+struct stats {
+	unsigned long rounds, collapsed, failed, rollbacks;
+	unsigned long eagain, ebusy, einval, enomem, other;
+	unsigned long probes, violations, overlaps, early, late, transients;
+	bool show_overlaps;
+	double first_violation_ms;
+	char note[768];
+};
+
+static void stats_collapse(struct stats *st, int ret, int err,
+			   bool allocated)
+{
+	if (!ret) {
+		st->collapsed++;
+		return;
+	}
+	st->failed++;
+	if (allocated)
+		st->rollbacks++;
+	switch (err) {
+	case EAGAIN:
+		st->eagain++;
+		break;
+	case EBUSY:
+		st->ebusy++;
+		break;
+	case EINVAL:
+		st->einval++;
+		break;
+	case ENOMEM:
+		st->enomem++;
+		break;
+	default:
+		st->other++;
+	}
+}
+
+static void stats_print(const char *name, const struct stats *st)
+{
+	char ov[80] = "";
+
+	if (st->show_overlaps)
+		snprintf(ov, sizeof(ov), " overlaps=%lu (early=%lu late=%lu)",
+			 st->overlaps, st->early, st->late);
+	ksft_print_msg("stats: %s rounds=%lu collapsed=%lu failed=%lu (EAGAIN=%lu EBUSY=%lu EINVAL=%lu ENOMEM=%lu other=%lu) rollbacks=%lu probes=%lu%s transient=%lu violations=%lu\n",
+		       name, st->rounds, st->collapsed, st->failed, st->eagain,
+		       st->ebusy, st->einval, st->enomem, st->other,
+		       st->rollbacks, st->probes, ov, st->transients,
+		       st->violations);
+	if (st->transients)
+		ksft_print_msg("note: %lu unconfirmed hole claim(s), the first: %s\n",
+			       st->transients, st->note);
+	/* The test child ends with _exit(): flush what we printed. */
+	fflush(stdout);
+}
+
+static void wait_for(_Atomic unsigned long *v, unsigned long want)
+{
+	while (atomic_load_explicit(v, memory_order_acquire) != want)
+		sched_yield();
+}
+
+/*
+ * Round hand-off between the main thread and a prober: main builds a
+ * round and publishes it in gen; the prober acknowledges with started,
+ * probes until it has seen done == gen (the collapse has returned) and
+ * then acknowledges the end of the round with ack, after which main may
+ * look at the verdict and tear the round down.
+ */
+struct handoff {
+	_Atomic unsigned long gen;
+	_Atomic unsigned long started;
+	_Atomic unsigned long done;
+	_Atomic unsigned long ack;
+	_Atomic bool stop;
+};
+
+/* Returns the round to probe, or 0 when told to stop. */
+static unsigned long handoff_next(struct handoff *h, unsigned long last)
+{
+	unsigned long g;
+
+	while ((g = atomic_load_explicit(&h->gen, memory_order_acquire)) ==
+	       last) {
+		if (atomic_load_explicit(&h->stop, memory_order_acquire))
+			return 0;
+		sched_yield();
+	}
+	return g;
+}
+
+static void handoff_stop(struct handoff *h, pthread_t th)
+{
+	atomic_store_explicit(&h->stop, true, memory_order_release);
+	pthread_join(th, NULL);
+}
+
+struct race {
+	struct handoff h;
+	struct ctx *c;
+	int mask;
+	struct probe p;
+	int verdict;		/* of the last round, valid after ack */
+	double vtime;
+	unsigned long probes;
+};
+
+static void *prober_fn(void *arg)
+{
+	struct race *r = arg;
+	unsigned long g = 0;
+	bool last;
+
+	while ((g = handoff_next(&r->h, g))) {
+		probe_reset(&r->p);
+		r->verdict = CHECK_OK;
+		atomic_store_explicit(&r->h.started, g, memory_order_release);
+		do {
+			last = atomic_load_explicit(&r->h.done,
+						    memory_order_acquire) == g;
+			r->verdict = probe_once(&r->p, r->c, r->mask);
+			r->probes++;
+		} while (!r->verdict && !last);
+		if (r->verdict)
+			r->vtime = now_ms();
+		atomic_store_explicit(&r->h.ack, g, memory_order_release);
+	}
+	return NULL;
+}
+
+static int collapse(struct ctx *c, int *err)
+{
+	int ret = madvise(c->map.addr, pmdsize, MADV_COLLAPSE);
+
+	*err = ret ? errno : 0;
+	return ret;
+}
+
+/*
+ * The seek, mincore and rollback races: rounds of build, publish,
+ * collapse, wait for the prober, check the content; until the time is up
+ * or something is wrong.
+ */
+static int race_loop(struct ctx *c, int mask, struct stats *st, char *msg,
+		     size_t len)
+{
+	struct race r = { .c = c, .mask = mask };
+	double t0, deadline;
+	long long a0, a1;
+	pthread_t th;
+	int ret, err, rc;
+
+	if (probe_init(&r.p, c, msg, len)) {
+		probe_fini(&r.p);
+		snprintf(msg, len, "out of memory");
+		return CHECK_ERROR;
+	}
+	if (pthread_create(&th, NULL, prober_fn, &r)) {
+		probe_fini(&r.p);
+		snprintf(msg, len, "pthread_create failed");
+		return CHECK_ERROR;
+	}
+	t0 = now_ms();
+	deadline = t0 + c->seconds * 1e3;
+	for (;;) {
+		ret = build_round(c, msg, len);
+		if (!ret)
+			ret = strict_check(c, mask, msg, len);
+		if (ret)
+			break;
+		st->rounds++;
+		a0 = vmstat("thp_collapse_alloc");
+		atomic_store_explicit(&r.h.gen, c->round, memory_order_release);
+		wait_for(&r.h.started, c->round);
+		rc = collapse(c, &err);
+		atomic_store_explicit(&r.h.done, c->round, memory_order_release);
+		wait_for(&r.h.ack, c->round);
+		a1 = vmstat("thp_collapse_alloc");
+		stats_collapse(st, rc, err, a0 >= 0 && a1 > a0);
+		ret = r.verdict;
+		if (ret) {
+			st->first_violation_ms = r.vtime - t0;
+			break;
+		}
+		ret = check_content(c, msg, len);
+		if (ret) {
+			st->first_violation_ms = now_ms() - t0;
+			break;
+		}
+		if (now_ms() >= deadline)
+			break;
+	}
+	handoff_stop(&r.h, th);
+	st->probes = r.probes;
+	st->transients = r.p.transients;
+	memcpy(st->note, r.p.note, sizeof(st->note));
+	if (ret == CHECK_VIOLATION)
+		st->violations++;
+	probe_fini(&r.p);
+	return ret;
+}
+
+/*
+ * Print the stats of a race and, on a violation or an error, what went
+ * wrong; then fail the test (ASSERT) unless the race came out clean.
+ */
+#define RACE_REPORT(name, ret, st, msg) do {				\
+	stats_print(name, &(st));					\
+	if ((ret) == CHECK_VIOLATION)					\
+		ksft_print_msg("first violation after %.0f ms (round %lu): %s\n", \
+			       (st).first_violation_ms, (st).rounds, msg); \
+	else if ((ret) == CHECK_ERROR)					\
+		ksft_print_msg("error in round %lu: %s\n", (st).rounds, msg); \
+	fflush(stdout);							\
+	ASSERT_EQ(CHECK_OK, ret);					\
+} while (0)
+
+static const char *collapse_unsupported(int err)
+{
+	switch (err) {
+	case 0:
+		return NULL;
+	case EINVAL:
+		return "MADV_COLLAPSE unsupported (EINVAL on a fully written shmem range)";
+	case ENOMEM:
+		return "MADV_COLLAPSE could not allocate a huge page";
+	}
+	return "MADV_COLLAPSE of a fully written shmem range failed";
+}
+
+/* Everything the tests need from the kernel, or SKIP. */
+#define ENV_CHECK() do {						\
+	const char *__why = thp_unavailable();				\
+	int __err;							\
+									\
+	if (__why)							\
+		SKIP(return, "%s", __why);				\
+	__err = collapse_probe();					\
+	__why = collapse_unsupported(__err);				\
+	if (__why)							\
+		SKIP(return, "%s: %s", __why, strerror(__err));		\
+} while (0)
+
+/* ---------------------------------------------------------------- */
+
+FIXTURE(collapse) {
+	struct ctx c;
+};
+
+FIXTURE_VARIANT(collapse) {
+	const char *name;
+	int layout;
+};
+
+FIXTURE_VARIANT_ADD(collapse, full) {
+	.name = "full",
+	.layout = LAYOUT_FULL,
+};
+
+FIXTURE_VARIANT_ADD(collapse, holes) {
+	.name = "holes",
+	.layout = LAYOUT_HOLES,
+};
+
+FIXTURE_VARIANT_ADD(collapse, falloc) {
+	.name = "falloc",
+	.layout = LAYOUT_FALLOC,
+};
+
+FIXTURE_SETUP(collapse)
+{
+	self->c.fd = -1;
+	ENV_CHECK();
+	self->c.fd = memfd_create("collapse_races", MFD_CLOEXEC);
+	ASSERT_GE(self->c.fd, 0);
+	ASSERT_EQ(0, ctx_init(&self->c, variant->layout));
+}
+
+FIXTURE_TEARDOWN(collapse)
+{
+	ctx_fini(&self->c);
+}
+
+static void collapse_race(struct __test_metadata *_metadata,
+			  struct ctx *c, const char *test,
+			  const char *variant, int mask)
+{
+	struct stats st = { 0 };
+	char name[64], msg[512];
+	int ret;
+
+	snprintf(name, sizeof(name), "collapse.%s.%s", variant, test);
+	ret = race_loop(c, mask, &st, msg, sizeof(msg));
+	RACE_REPORT(name, ret, st, msg);
+	if (!st.collapsed && !st.rollbacks)
+		SKIP(return, "no collapse happened in %lu rounds", st.rounds);
+}
+
+TEST_F_TIMEOUT(collapse, seek, RACE_TIMEOUT)
+{
+	if (_metadata->skip)
+		return;
+	collapse_race(_metadata, &self->c, "seek", variant->name, PROBE_SEEK);
+}
+
+TEST_F_TIMEOUT(collapse, mincore, RACE_TIMEOUT)
+{
+	if (_metadata->skip)
+		return;
+	collapse_race(_metadata, &self->c, "mincore", variant->name,
+		      PROBE_MINCORE);
+}
+
+/* ---------------------------------------------------------------- */
+
+static int uffd_open(void)
+{
+#ifdef __NR_userfaultfd
+	int fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	/* Without privilege, a user-mode-only uffd may still be allowed. */
+	if (fd < 0 && errno == EPERM)
+		fd = syscall(__NR_userfaultfd,
+			     O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	return fd;
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static int uffd_api(int uffd)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = 0 };
+
+	return ioctl(uffd, UFFDIO_API, &api);
+}
+
+static int uffd_register(int uffd, char *addr, __u64 *ioctls)
+{
+	struct uffdio_register reg = {
+		.range = { .start = (unsigned long)addr, .len = pmdsize },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	int ret = ioctl(uffd, UFFDIO_REGISTER, &reg);
+
+	if (!ret && ioctls)
+		*ioctls = reg.ioctls;
+	return ret;
+}
+
+static int uffd_unregister(int uffd, char *addr)
+{
+	struct uffdio_range range = {
+		.start = (unsigned long)addr, .len = pmdsize,
+	};
+
+	return ioctl(uffd, UFFDIO_UNREGISTER, &range);
+}
+
+FIXTURE(uffd) {
+	struct ctx c;
+	int uffd;
+};
+
+FIXTURE_SETUP(uffd)
+{
+	self->c.fd = -1;
+	self->uffd = -1;
+	ENV_CHECK();
+	self->uffd = uffd_open();
+	if (self->uffd < 0)
+		SKIP(return, "userfaultfd unavailable: %s", strerror(errno));
+	if (uffd_api(self->uffd))
+		SKIP(return, "UFFDIO_API failed: %s", strerror(errno));
+	self->c.fd = memfd_create("collapse_races_uffd", MFD_CLOEXEC);
+	ASSERT_GE(self->c.fd, 0);
+	ASSERT_EQ(0, ctx_init(&self->c, LAYOUT_HOLES));
+}
+
+FIXTURE_TEARDOWN(uffd)
+{
+	if (self->uffd >= 0)
+		close(self->uffd);
+	ctx_fini(&self->c);
+}
+
+struct fault_ctx {
+	int uffd;
+	char *addr;			/* page the toucher reads */
+	char *src;			/* UFFDIO_COPY source page */
+	uint64_t val;			/* what the toucher read */
+	_Atomic bool touched;
+	int verdict;
+	char msg[256];
+};
+
+static void *toucher_fn(void *arg)
+{
+	struct fault_ctx *f = arg;
+
+	f->val = *(volatile uint64_t *)f->addr;
+	atomic_store_explicit(&f->touched, true, memory_order_release);
+	return NULL;
+}
+
+/*
+ * Resolve one MISSING fault with UFFDIO_COPY.  Fails if the read of the
+ * hole completes without an event, or if none comes within 10 s.
+ */
+static void *handler_fn(void *arg)
+{
+	struct fault_ctx *f = arg;
+	struct pollfd pfd = { .fd = f->uffd, .events = POLLIN };
+	struct uffdio_copy copy = { 0 };
+	struct uffd_msg m;
+	unsigned long addr;
+	int n, waited;
+
+	for (waited = 0; waited < 10000; waited += 10) {
+		n = poll(&pfd, 1, 10);
+		if (n)
+			break;
+		if (atomic_load_explicit(&f->touched, memory_order_acquire)) {
+			f->verdict = CHECK_VIOLATION;
+			snprintf(f->msg, sizeof(f->msg),
+				 "the read of the hole at %p returned %#llx without a userfaultfd event",
+				 f->addr, (unsigned long long)f->val);
+			return NULL;
+		}
+	}
+	if (n <= 0) {
+		f->verdict = n ? CHECK_ERROR : CHECK_VIOLATION;
+		snprintf(f->msg, sizeof(f->msg),
+			 "no userfaultfd event for the hole at %p: %s", f->addr,
+			 n ? strerror(errno) : "none within 10 s");
+		return NULL;
+	}
+	if (read(f->uffd, &m, sizeof(m)) != sizeof(m)) {
+		f->verdict = CHECK_ERROR;
+		snprintf(f->msg, sizeof(f->msg), "read(uffd): %s",
+			 strerror(errno));
+		return NULL;
+	}
+	if (m.event != UFFD_EVENT_PAGEFAULT) {
+		f->verdict = CHECK_VIOLATION;
+		snprintf(f->msg, sizeof(f->msg),
+			 "userfaultfd event %#x, expected a page fault",
+			 m.event);
+		return NULL;
+	}
+	addr = m.arg.pagefault.address & ~(unsigned long)(psize - 1);
+	if (addr != (unsigned long)f->addr) {
+		f->verdict = CHECK_VIOLATION;
+		snprintf(f->msg, sizeof(f->msg),
+			 "userfaultfd fault at %#lx, expected %p", addr,
+			 f->addr);
+	}
+	copy.dst = addr;
+	copy.src = (unsigned long)f->src;
+	copy.len = psize;
+	if (ioctl(f->uffd, UFFDIO_COPY, &copy) || copy.copy != (__s64)psize) {
+		f->verdict = CHECK_ERROR;
+		snprintf(f->msg, sizeof(f->msg), "UFFDIO_COPY: %s (copy %lld)",
+			 strerror(errno), (long long)copy.copy);
+	}
+	return NULL;
+}
+
+/*
+ * MADV_COLLAPSE must not fill the holes of a range registered with
+ * MODE_MISSING: it fails with EBUSY and a later fault on a hole still
+ * reaches the userfaultfd handler.
+ */
+TEST_F_TIMEOUT(uffd, collapse_ebusy, RACE_TIMEOUT)
+{
+	struct ctx *c = &self->c;
+	struct fault_ctx f = { .uffd = self->uffd };
+	struct stats st = { 0 };
+	pthread_t toucher, handler;
+	unsigned long hole;
+	__u64 ioctls = 0;
+	char msg[512];
+	int ret, err = 0, tries;
+	size_t w;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(CHECK_OK, build_round(c, msg, sizeof(msg))) TH_LOG("%s", msg);
+	ASSERT_EQ(CHECK_OK, strict_check(c, PROBE_MINCORE, msg, sizeof(msg)))
+		TH_LOG("%s", msg);
+	if (uffd_register(self->uffd, c->map.addr, &ioctls))
+		SKIP(return, "UFFDIO_REGISTER MODE_MISSING on shmem: %s",
+		     strerror(errno));
+	if (!(ioctls & (1ULL << _UFFDIO_COPY)))
+		SKIP(return, "UFFDIO_COPY not supported on shmem");
+
+	for (tries = 0; tries < COLLAPSE_TRIES; tries++) {
+		st.rounds++;
+		ret = collapse(c, &err);
+		stats_collapse(&st, ret, err, false);
+		if (!ret || err != EAGAIN)
+			break;
+	}
+	stats_print("uffd.collapse_ebusy", &st);
+	if (ret && err == ENOMEM)
+		SKIP(return, "MADV_COLLAPSE could not allocate a huge page");
+	if (ret && err == EAGAIN)
+		SKIP(return, "MADV_COLLAPSE kept failing with EAGAIN");
+	ASSERT_NE(0, ret)
+		TH_LOG("MADV_COLLAPSE succeeded on a range registered with userfaultfd MODE_MISSING: its holes were filled, no MISSING event can come");
+	ASSERT_EQ(EBUSY, err)
+		TH_LOG("MADV_COLLAPSE on a MODE_MISSING range: %s, expected EBUSY",
+		       strerror(err));
+
+	/* The holes stay holes, for lseek() and mincore() alike. */
+	ASSERT_EQ(CHECK_OK, strict_check(c, PROBE_MINCORE, msg, sizeof(msg)))
+		TH_LOG("after the failed collapse: %s", msg);
+
+	for (hole = 0; hole < nr_pages; hole++)
+		if (c->kind[hole] == PG_HOLE)
+			break;
+	ASSERT_LT(hole, nr_pages);
+	f.addr = c->map.addr + hole * psize;
+	f.src = malloc(psize);
+	ASSERT_NE(NULL, f.src);
+	for (w = 0; w < psize / sizeof(uint64_t); w++)
+		((uint64_t *)f.src)[w] = uffd_word(hole, w);
+
+	ASSERT_EQ(0, pthread_create(&handler, NULL, handler_fn, &f));
+	ASSERT_EQ(0, pthread_create(&toucher, NULL, toucher_fn, &f));
+	pthread_join(handler, NULL);
+	if (f.verdict && !atomic_load(&f.touched)) {
+		/* Unblock the toucher: faults without uffd just proceed. */
+		close(self->uffd);
+		self->uffd = -1;
+	}
+	pthread_join(toucher, NULL);
+	free(f.src);
+	ASSERT_EQ(CHECK_OK, f.verdict) TH_LOG("%s", f.msg);
+	ASSERT_EQ(uffd_word(hole, 0), f.val)
+		TH_LOG("the faulting read of page %lu saw %#llx", hole,
+		       (unsigned long long)f.val);
+
+	/* The copied page is data now, the other holes are still holes. */
+	c->kind[hole] = PG_UFFD;
+	c->map_holes = false;	/* faulting holes would raise more events */
+	ASSERT_EQ(CHECK_OK, strict_check(c, PROBE_MINCORE, msg, sizeof(msg)))
+		TH_LOG("after UFFDIO_COPY: %s", msg);
+	ASSERT_EQ(CHECK_OK, check_content(c, msg, sizeof(msg)))
+		TH_LOG("%s", msg);
+	ASSERT_EQ(0, uffd_unregister(self->uffd, c->map.addr));
+	c->map_holes = true;
+	ASSERT_EQ(CHECK_OK, check_content(c, msg, sizeof(msg)))
+		TH_LOG("%s", msg);
+}
+
+/*
+ * UFFDIO_REGISTER concurrent with MADV_COLLAPSE.  Nobody faults the holes
+ * in, so only the collapse can fill them; once the registration is
+ * visible it must not.  A hole seen as a hole after UFFDIO_REGISTER
+ * returned must therefore still be a hole after MADV_COLLAPSE returned.
+ */
+enum { PHASE_BEFORE, PHASE_IN_FLIGHT, PHASE_RETURNED };
+
+struct regrace {
+	struct handoff h;
+	struct ctx *c;
+	int uffd;
+	_Atomic int phase;	/* of MADV_COLLAPSE: PHASE_* */
+	unsigned long spin;	/* delay of the registration, per round */
+	/* per round, valid after ack */
+	int reg_err;
+	int start_phase;	/* phase when UFFDIO_REGISTER was called */
+	int reg_phase;		/* phase when UFFDIO_REGISTER returned */
+	unsigned char *seen_hole;
+	unsigned long probes;
+};
+
+static void *register_fn(void *arg)
+{
+	struct regrace *r = arg;
+	struct ctx *c = r->c;
+	unsigned long g = 0, i;
+	bool last;
+	off_t o, d;
+
+	while ((g = handoff_next(&r->h, g))) {
+		memset(r->seen_hole, 0, nr_pages);
+		r->reg_err = 0;
+		r->reg_phase = PHASE_BEFORE;
+		atomic_store_explicit(&r->h.started, g, memory_order_release);
+		/* Start the random delay when the collapse starts. */
+		i = 0;
+		while (atomic_load_explicit(&r->phase, memory_order_acquire) ==
+		       PHASE_BEFORE)
+			if (!(++i % (1UL << 16)))
+				sched_yield();
+		spin(r->spin);
+		r->start_phase = atomic_load_explicit(&r->phase,
+						      memory_order_acquire);
+		if (uffd_register(r->uffd, c->map.addr, NULL)) {
+			r->reg_err = errno;
+			atomic_store_explicit(&r->h.ack, g,
+					      memory_order_release);
+			continue;
+		}
+		r->reg_phase = atomic_load_explicit(&r->phase,
+						    memory_order_acquire);
+		do {
+			last = atomic_load_explicit(&r->h.done,
+						    memory_order_acquire) == g;
+			for (i = 0; i < nr_pages; i++) {
+				if (c->kind[i] != PG_HOLE)
+					continue;
+				o = i * psize;
+				d = lseek(c->fd, o, SEEK_DATA);
+				if ((d < 0 && errno == ENXIO) || d > o)
+					r->seen_hole[i] = 1;
+			}
+			r->probes++;
+		} while (!last);
+		atomic_store_explicit(&r->h.ack, g, memory_order_release);
+	}
+	return NULL;
+}
+
+static int regrace_loop(struct regrace *r, struct stats *st, char *msg,
+			size_t len)
+{
+	struct ctx *c = r->c;
+	uint64_t seed = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL | 1;
+	unsigned long i, hi = 0;
+	double t0, t, deadline, spins_per_ms;
+	long long a0, a1;
+	pthread_t th;
+	int ret = CHECK_OK, err, rc;
+	off_t o;
+
+	/* How fast we spin: the first guess of hi is one collapse long. */
+	t = now_ms();
+	spin(1UL << 18);
+	spins_per_ms = (1UL << 18) / (now_ms() - t + 1e-3);
+
+	if (pthread_create(&th, NULL, register_fn, r)) {
+		snprintf(msg, len, "pthread_create failed");
+		return CHECK_ERROR;
+	}
+	t0 = now_ms();
+	deadline = t0 + c->seconds * 1e3;
+	for (;;) {
+		ret = build_round(c, msg, len);
+		if (ret)
+			break;
+		st->rounds++;
+		/*
+		 * Delay the registration from the start of the collapse by a
+		 * random spin in [0, hi], hi tuned so that about a fifth of
+		 * the registrations start after the collapse returned: the
+		 * whole collapse is swept.
+		 */
+		r->spin = xorshift(&seed) % (hi + 1);
+		atomic_store_explicit(&r->phase, PHASE_BEFORE,
+				      memory_order_relaxed);
+		a0 = vmstat("thp_collapse_alloc");
+		atomic_store_explicit(&r->h.gen, c->round,
+				      memory_order_release);
+		wait_for(&r->h.started, c->round);
+		t = now_ms();
+		atomic_store_explicit(&r->phase, PHASE_IN_FLIGHT,
+				      memory_order_release);
+		rc = collapse(c, &err);
+		atomic_store_explicit(&r->phase, PHASE_RETURNED,
+				      memory_order_release);
+		t = now_ms() - t;
+		atomic_store_explicit(&r->h.done, c->round,
+				      memory_order_release);
+		wait_for(&r->h.ack, c->round);
+		a1 = vmstat("thp_collapse_alloc");
+		stats_collapse(st, rc, err, a0 >= 0 && a1 > a0);
+		if (r->reg_err) {
+			snprintf(msg, len, "UFFDIO_REGISTER: %s",
+				 strerror(r->reg_err));
+			ret = CHECK_ERROR;
+			break;
+		}
+		if (!hi)
+			hi = t * spins_per_ms + 1;
+		else if (r->start_phase == PHASE_RETURNED)
+			hi -= hi / 4;
+		else if (hi < (1UL << 30))
+			hi += hi / 10 + 1;
+		if (r->reg_phase == PHASE_BEFORE)
+			st->early++;
+		else if (r->reg_phase == PHASE_RETURNED)
+			st->late++;
+		else
+			st->overlaps++;
+		for (i = 0; i < nr_pages; i++) {
+			if (!r->seen_hole[i])
+				continue;
+			o = i * psize;
+			if (lseek(c->fd, o, SEEK_DATA) != o)
+				continue;
+			snprintf(msg, len,
+				 "page %lu was a hole after UFFDIO_REGISTER (MODE_MISSING) returned, but SEEK_DATA(%#llx) = %#llx (data) after MADV_COLLAPSE returned %s",
+				 i, (long long)o, (long long)o,
+				 rc ? strerror(err) : "0");
+			st->first_violation_ms = now_ms() - t0;
+			ret = CHECK_VIOLATION;
+			break;
+		}
+		if (ret)
+			break;
+		if (uffd_unregister(r->uffd, c->map.addr)) {
+			snprintf(msg, len, "UFFDIO_UNREGISTER: %s",
+				 strerror(errno));
+			ret = CHECK_ERROR;
+			break;
+		}
+		ret = check_content(c, msg, len);
+		if (ret) {
+			st->first_violation_ms = now_ms() - t0;
+			break;
+		}
+		if (now_ms() >= deadline)
+			break;
+	}
+	handoff_stop(&r->h, th);
+	st->probes = r->probes;
+	if (ret == CHECK_VIOLATION)
+		st->violations++;
+	return ret;
+}
+
+TEST_F_TIMEOUT(uffd, register_race, RACE_TIMEOUT)
+{
+	struct regrace r = { .c = &self->c, .uffd = self->uffd };
+	struct stats st = { .show_overlaps = true };
+	char msg[512];
+	__u64 ioctls = 0;
+	int ret;
+
+	if (_metadata->skip)
+		return;
+	/* Can this kernel register shmem MODE_MISSING at all? */
+	ASSERT_EQ(CHECK_OK, build_round(&self->c, msg, sizeof(msg)))
+		TH_LOG("%s", msg);
+	if (uffd_register(self->uffd, self->c.map.addr, &ioctls))
+		SKIP(return, "UFFDIO_REGISTER MODE_MISSING on shmem: %s",
+		     strerror(errno));
+	ASSERT_EQ(0, uffd_unregister(self->uffd, self->c.map.addr));
+
+	r.seen_hole = malloc(nr_pages);
+	ASSERT_NE(NULL, r.seen_hole);
+	ret = regrace_loop(&r, &st, msg, sizeof(msg));
+	free(r.seen_hole);
+	RACE_REPORT("uffd.register_race", ret, st, msg);
+	if (!st.overlaps)
+		SKIP(return, "UFFDIO_REGISTER never returned during a collapse in %lu rounds",
+		     st.rounds);
+	if (!st.collapsed && !st.failed)
+		SKIP(return, "no collapse happened in %lu rounds", st.rounds);
+}
+
+/* ---------------------------------------------------------------- */
+
+/*
+ * A private tmpfs with room for the written pages only: the two holes
+ * at the end of the range cannot be charged, so every collapse fails
+ * after the huge page was allocated and must be rolled back.
+ */
+FIXTURE(rollback) {
+	struct ctx c;
+};
+
+FIXTURE_SETUP(rollback)
+{
+	char opts[64], path[96];
+
+	self->c.fd = -1;
+	ENV_CHECK();
+	if (unshare(CLONE_NEWNS))
+		SKIP(return, "unshare(CLONE_NEWNS): %s", strerror(errno));
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		SKIP(return, "making / private: %s", strerror(errno));
+	snprintf(self->c.mnt, sizeof(self->c.mnt),
+		 "/tmp/collapse_races.XXXXXX");
+	if (!mkdtemp(self->c.mnt)) {
+		self->c.mnt[0] = '\0';
+		SKIP(return, "mkdtemp: %s", strerror(errno));
+	}
+	snprintf(opts, sizeof(opts), "nr_blocks=%lu,huge=never", nr_pages - 2);
+	if (mount("tmpfs", self->c.mnt, "tmpfs", 0, opts))
+		SKIP(return, "mount -t tmpfs -o %s: %s", opts,
+		     strerror(errno));
+	self->c.mounted = true;
+	snprintf(path, sizeof(path), "%s/file", self->c.mnt);
+	self->c.fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ASSERT_GE(self->c.fd, 0);
+	ASSERT_EQ(0, unlink(path));
+	/* The open file keeps the tmpfs alive: leave nothing behind. */
+	ASSERT_EQ(0, umount2(self->c.mnt, MNT_DETACH));
+	self->c.mounted = false;
+	ASSERT_EQ(0, rmdir(self->c.mnt));
+	self->c.mnt[0] = '\0';
+	ASSERT_EQ(0, ctx_init(&self->c, LAYOUT_TAIL_HOLES));
+	/* The tmpfs is full: faulting a hole in would raise SIGBUS. */
+	self->c.map_holes = false;
+}
+
+FIXTURE_TEARDOWN(rollback)
+{
+	ctx_fini(&self->c);
+}
+
+TEST_F_TIMEOUT(rollback, probes, RACE_TIMEOUT)
+{
+	struct stats st = { 0 };
+	char msg[512];
+	int ret;
+
+	if (_metadata->skip)
+		return;
+	if (vmstat("thp_collapse_alloc") < 0)
+		SKIP(return, "no thp_collapse_alloc in /proc/vmstat");
+	ret = race_loop(&self->c, PROBE_SEEK | PROBE_MINCORE, &st, msg,
+			sizeof(msg));
+	RACE_REPORT("rollback.probes", ret, st, msg);
+	if (!st.rollbacks)
+		SKIP(return, "no collapse failed after allocating its huge page (%lu rounds, %lu collapsed)",
+		     st.rounds, st.collapsed);
+}
+
+TEST_HARNESS_MAIN
