@@ -3,6 +3,6 @@
 . "$(dirname "$0")/lib.sh"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-expect_status_tee 125 scripts/vm-run --kernel base --timeout 120 -- sh -c 'echo c >/proc/sysrq-trigger'
+expect_status_tee "$out" 125 scripts/vm-run --kernel base --timeout 120 -- sh -c 'echo c >/proc/sysrq-trigger'
 grep -q 'verdict=splat' "$out" || fail "no splat verdict"
 grep -q 'Kernel panic\|Oops' "$out" || fail "the splat was not printed"

@@ -19,11 +19,11 @@ expect_status() {
 	[ "$got" -eq "$want" ] || fail "'$*' exited $got, want $want"
 }
 
-# expect_status_tee WANT CMD...: as expect_status, with CMD's output (and
-# stderr) both shown and kept in $out.
+# expect_status_tee OUT WANT CMD...: as expect_status, with CMD's output
+# (and stderr) both shown and kept in the file OUT.
 expect_status_tee() {
-	local want=$1 got=0
-	shift
+	local out=$1 want=$2 got=0
+	shift 2
 	echo "+ $*"
 	"$@" >"$out" 2>&1 || got=$?
 	cat "$out"

@@ -215,7 +215,7 @@ static int read_file(const char *path, char *buf, size_t len)
 }
 
 /* A counter of /proc/vmstat, or -1 if it is absent. */
-static long long vmstat(const char *name)
+static long long vmstat_read(const char *name)
 {
 	char buf[32768], *p;
 	size_t len = strlen(name);
@@ -289,8 +289,11 @@ static void area_release(struct area *a)
 
 static void spin(unsigned long n)
 {
-	for (volatile unsigned long i = 0; i < n; i++)
-		;
+	unsigned long i;
+
+	/* The compiler barrier keeps the empty loop from being optimised out. */
+	for (i = 0; i < n; i++)
+		asm volatile("" ::: "memory");
 }
 
 static uint64_t xorshift(uint64_t *s)
@@ -329,7 +332,7 @@ static int collapse_probe(void)
 		}
 	}
 	/* 6.1 wants a page table to exist, so fault one page in. */
-	(void)*(volatile char *)a.addr;
+	(void)__atomic_load_n(a.addr, __ATOMIC_RELAXED);
 	for (i = 0; i < COLLAPSE_TRIES; i++) {
 		ret = madvise(a.addr, pmdsize, MADV_COLLAPSE) ? errno : 0;
 		if (ret != EAGAIN)
@@ -485,7 +488,8 @@ static int build_round(struct ctx *c, char *msg, size_t len)
 	/* Read faults: a hole or fallocated page must not be touched. */
 	for (i = 0; i < nr_pages; i++)
 		if (c->kind[i] == PG_DATA)
-			(void)*(volatile uint64_t *)(c->map.addr + i * psize);
+			(void)__atomic_load_n((uint64_t *)(c->map.addr + i * psize),
+					      __ATOMIC_RELAXED);
 	return CHECK_OK;
 }
 
@@ -884,6 +888,9 @@ static void stats_collapse(struct stats *st, int ret, int err,
 	}
 }
 
+/* The "# stats:" line, kept on one line of source to be grepped for. */
+#define STATS_FMT "stats: %s rounds=%lu collapsed=%lu failed=%lu (EAGAIN=%lu EBUSY=%lu EINVAL=%lu ENOMEM=%lu other=%lu) rollbacks=%lu probes=%lu%s transient=%lu violations=%lu\n"
+
 static void stats_print(const char *name, const struct stats *st)
 {
 	char ov[80] = "";
@@ -891,9 +898,8 @@ static void stats_print(const char *name, const struct stats *st)
 	if (st->show_overlaps)
 		snprintf(ov, sizeof(ov), " overlaps=%lu (early=%lu late=%lu)",
 			 st->overlaps, st->early, st->late);
-	ksft_print_msg("stats: %s rounds=%lu collapsed=%lu failed=%lu (EAGAIN=%lu EBUSY=%lu EINVAL=%lu ENOMEM=%lu other=%lu) rollbacks=%lu probes=%lu%s transient=%lu violations=%lu\n",
-		       name, st->rounds, st->collapsed, st->failed, st->eagain,
-		       st->ebusy, st->einval, st->enomem, st->other,
+	ksft_print_msg(STATS_FMT, name, st->rounds, st->collapsed, st->failed,
+		       st->eagain, st->ebusy, st->einval, st->enomem, st->other,
 		       st->rollbacks, st->probes, ov, st->transients,
 		       st->violations);
 	if (st->transients)
@@ -903,7 +909,7 @@ static void stats_print(const char *name, const struct stats *st)
 	fflush(stdout);
 }
 
-static void wait_for(_Atomic unsigned long *v, unsigned long want)
+static void wait_for(atomic_ulong *v, unsigned long want)
 {
 	while (atomic_load_explicit(v, memory_order_acquire) != want)
 		sched_yield();
@@ -917,11 +923,11 @@ static void wait_for(_Atomic unsigned long *v, unsigned long want)
  * look at the verdict and tear the round down.
  */
 struct handoff {
-	_Atomic unsigned long gen;
-	_Atomic unsigned long started;
-	_Atomic unsigned long done;
-	_Atomic unsigned long ack;
-	_Atomic bool stop;
+	atomic_ulong gen;
+	atomic_ulong started;
+	atomic_ulong done;
+	atomic_ulong ack;
+	atomic_bool stop;
 };
 
 /* Returns the round to probe, or 0 when told to stop. */
@@ -1018,13 +1024,13 @@ static int race_loop(struct ctx *c, int mask, struct stats *st, char *msg,
 		if (ret)
 			break;
 		st->rounds++;
-		a0 = vmstat("thp_collapse_alloc");
+		a0 = vmstat_read("thp_collapse_alloc");
 		atomic_store_explicit(&r.h.gen, c->round, memory_order_release);
 		wait_for(&r.h.started, c->round);
 		rc = collapse(c, &err);
 		atomic_store_explicit(&r.h.done, c->round, memory_order_release);
 		wait_for(&r.h.ack, c->round);
-		a1 = vmstat("thp_collapse_alloc");
+		a1 = vmstat_read("thp_collapse_alloc");
 		stats_collapse(st, rc, err, a0 >= 0 && a1 > a0);
 		ret = r.verdict;
 		if (ret) {
@@ -1051,18 +1057,19 @@ static int race_loop(struct ctx *c, int mask, struct stats *st, char *msg,
 
 /*
  * Print the stats of a race and, on a violation or an error, what went
- * wrong; then fail the test (ASSERT) unless the race came out clean.
+ * wrong.  The caller then fails the test (ASSERT) unless ret is CHECK_OK.
  */
-#define RACE_REPORT(name, ret, st, msg) do {				\
-	stats_print(name, &(st));					\
-	if ((ret) == CHECK_VIOLATION)					\
-		ksft_print_msg("first violation after %.0f ms (round %lu): %s\n", \
-			       (st).first_violation_ms, (st).rounds, msg); \
-	else if ((ret) == CHECK_ERROR)					\
-		ksft_print_msg("error in round %lu: %s\n", (st).rounds, msg); \
-	fflush(stdout);							\
-	ASSERT_EQ(CHECK_OK, ret);					\
-} while (0)
+static void race_report(const char *name, int ret, const struct stats *st,
+			const char *msg)
+{
+	stats_print(name, st);
+	if (ret == CHECK_VIOLATION)
+		ksft_print_msg("first violation after %.0f ms (round %lu): %s\n",
+			       st->first_violation_ms, st->rounds, msg);
+	else if (ret == CHECK_ERROR)
+		ksft_print_msg("error in round %lu: %s\n", st->rounds, msg);
+	fflush(stdout);
+}
 
 static const char *collapse_unsupported(int err)
 {
@@ -1077,18 +1084,24 @@ static const char *collapse_unsupported(int err)
 	return "MADV_COLLAPSE of a fully written shmem range failed";
 }
 
-/* Everything the tests need from the kernel, or SKIP. */
-#define ENV_CHECK() do {						\
-	const char *__why = thp_unavailable();				\
-	int __err;							\
-									\
-	if (__why)							\
-		SKIP(return, "%s", __why);				\
-	__err = collapse_probe();					\
-	__why = collapse_unsupported(__err);				\
-	if (__why)							\
-		SKIP(return, "%s: %s", __why, strerror(__err));		\
-} while (0)
+/*
+ * Everything the tests need from the kernel: NULL if it is there, else
+ * why the test must be skipped (a constant string, or written to buf).
+ */
+static const char *env_unavailable(char *buf, size_t len)
+{
+	const char *why = thp_unavailable();
+	int err;
+
+	if (why)
+		return why;
+	err = collapse_probe();
+	why = collapse_unsupported(err);
+	if (!why)
+		return NULL;
+	snprintf(buf, len, "%s: %s", why, strerror(err));
+	return buf;
+}
 
 /* ---------------------------------------------------------------- */
 
@@ -1118,8 +1131,13 @@ FIXTURE_VARIANT_ADD(collapse, falloc) {
 
 FIXTURE_SETUP(collapse)
 {
+	const char *why;
+	char buf[256];
+
 	self->c.fd = -1;
-	ENV_CHECK();
+	why = env_unavailable(buf, sizeof(buf));
+	if (why)
+		SKIP(return, "%s", why);
 	self->c.fd = memfd_create("collapse_races", MFD_CLOEXEC);
 	ASSERT_GE(self->c.fd, 0);
 	ASSERT_EQ(0, ctx_init(&self->c, variant->layout));
@@ -1140,7 +1158,8 @@ static void collapse_race(struct __test_metadata *_metadata,
 
 	snprintf(name, sizeof(name), "collapse.%s.%s", variant, test);
 	ret = race_loop(c, mask, &st, msg, sizeof(msg));
-	RACE_REPORT(name, ret, st, msg);
+	race_report(name, ret, &st, msg);
+	ASSERT_EQ(CHECK_OK, ret);
 	if (!st.collapsed && !st.rollbacks)
 		SKIP(return, "no collapse happened in %lu rounds", st.rounds);
 }
@@ -1173,7 +1192,7 @@ static int uffd_open(void)
 			     O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
 	return fd;
 #else
-	errno = ENOSYS;
+	errno = EOPNOTSUPP;	/* no userfaultfd syscall on this arch */
 	return -1;
 #endif
 }
@@ -1214,9 +1233,14 @@ FIXTURE(uffd) {
 
 FIXTURE_SETUP(uffd)
 {
+	const char *why;
+	char buf[256];
+
 	self->c.fd = -1;
 	self->uffd = -1;
-	ENV_CHECK();
+	why = env_unavailable(buf, sizeof(buf));
+	if (why)
+		SKIP(return, "%s", why);
 	self->uffd = uffd_open();
 	if (self->uffd < 0)
 		SKIP(return, "userfaultfd unavailable: %s", strerror(errno));
@@ -1239,7 +1263,7 @@ struct fault_ctx {
 	char *addr;			/* page the toucher reads */
 	char *src;			/* UFFDIO_COPY source page */
 	uint64_t val;			/* what the toucher read */
-	_Atomic bool touched;
+	atomic_bool touched;
 	int verdict;
 	char msg[256];
 };
@@ -1248,7 +1272,7 @@ static void *toucher_fn(void *arg)
 {
 	struct fault_ctx *f = arg;
 
-	f->val = *(volatile uint64_t *)f->addr;
+	f->val = __atomic_load_n((uint64_t *)f->addr, __ATOMIC_RELAXED);
 	atomic_store_explicit(&f->touched, true, memory_order_release);
 	return NULL;
 }
@@ -1357,7 +1381,8 @@ TEST_F_TIMEOUT(uffd, collapse_ebusy, RACE_TIMEOUT)
 	if (ret && err == EAGAIN)
 		SKIP(return, "MADV_COLLAPSE kept failing with EAGAIN");
 	ASSERT_NE(0, ret)
-		TH_LOG("MADV_COLLAPSE succeeded on a range registered with userfaultfd MODE_MISSING: its holes were filled, no MISSING event can come");
+		TH_LOG("%s",
+		       "MADV_COLLAPSE succeeded on a range registered with userfaultfd MODE_MISSING: its holes were filled, no MISSING event can come");
 	ASSERT_EQ(EBUSY, err)
 		TH_LOG("MADV_COLLAPSE on a MODE_MISSING range: %s, expected EBUSY",
 		       strerror(err));
@@ -1416,7 +1441,7 @@ struct regrace {
 	struct handoff h;
 	struct ctx *c;
 	int uffd;
-	_Atomic int phase;	/* of MADV_COLLAPSE: PHASE_* */
+	atomic_int phase;	/* of MADV_COLLAPSE: PHASE_* */
 	unsigned long spin;	/* delay of the registration, per round */
 	/* per round, valid after ack */
 	int reg_err;
@@ -1489,7 +1514,7 @@ static int regrace_loop(struct regrace *r, struct stats *st, char *msg,
 	/* How fast we spin: the first guess of hi is one collapse long. */
 	t = now_ms();
 	spin(1UL << 18);
-	spins_per_ms = (1UL << 18) / (now_ms() - t + 1e-3);
+	spins_per_ms = (1UL << 18) / (now_ms() - t + 0.001);
 
 	if (pthread_create(&th, NULL, register_fn, r)) {
 		snprintf(msg, len, "pthread_create failed");
@@ -1511,7 +1536,7 @@ static int regrace_loop(struct regrace *r, struct stats *st, char *msg,
 		r->spin = xorshift(&seed) % (hi + 1);
 		atomic_store_explicit(&r->phase, PHASE_BEFORE,
 				      memory_order_relaxed);
-		a0 = vmstat("thp_collapse_alloc");
+		a0 = vmstat_read("thp_collapse_alloc");
 		atomic_store_explicit(&r->h.gen, c->round,
 				      memory_order_release);
 		wait_for(&r->h.started, c->round);
@@ -1525,7 +1550,7 @@ static int regrace_loop(struct regrace *r, struct stats *st, char *msg,
 		atomic_store_explicit(&r->h.done, c->round,
 				      memory_order_release);
 		wait_for(&r->h.ack, c->round);
-		a1 = vmstat("thp_collapse_alloc");
+		a1 = vmstat_read("thp_collapse_alloc");
 		stats_collapse(st, rc, err, a0 >= 0 && a1 > a0);
 		if (r->reg_err) {
 			snprintf(msg, len, "UFFDIO_REGISTER: %s",
@@ -1604,7 +1629,8 @@ TEST_F_TIMEOUT(uffd, register_race, RACE_TIMEOUT)
 	ASSERT_NE(NULL, r.seen_hole);
 	ret = regrace_loop(&r, &st, msg, sizeof(msg));
 	free(r.seen_hole);
-	RACE_REPORT("uffd.register_race", ret, st, msg);
+	race_report("uffd.register_race", ret, &st, msg);
+	ASSERT_EQ(CHECK_OK, ret);
 	if (!st.overlaps)
 		SKIP(return, "UFFDIO_REGISTER never returned during a collapse in %lu rounds",
 		     st.rounds);
@@ -1625,10 +1651,13 @@ FIXTURE(rollback) {
 
 FIXTURE_SETUP(rollback)
 {
-	char opts[64], path[96];
+	char opts[64], path[96], buf[256];
+	const char *why;
 
 	self->c.fd = -1;
-	ENV_CHECK();
+	why = env_unavailable(buf, sizeof(buf));
+	if (why)
+		SKIP(return, "%s", why);
 	if (unshare(CLONE_NEWNS))
 		SKIP(return, "unshare(CLONE_NEWNS): %s", strerror(errno));
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
@@ -1671,13 +1700,15 @@ TEST_F_TIMEOUT(rollback, probes, RACE_TIMEOUT)
 
 	if (_metadata->skip)
 		return;
-	if (vmstat("thp_collapse_alloc") < 0)
+	if (vmstat_read("thp_collapse_alloc") < 0)
 		SKIP(return, "no thp_collapse_alloc in /proc/vmstat");
 	ret = race_loop(&self->c, PROBE_SEEK | PROBE_MINCORE, &st, msg,
 			sizeof(msg));
-	RACE_REPORT("rollback.probes", ret, st, msg);
+	race_report("rollback.probes", ret, &st, msg);
+	ASSERT_EQ(CHECK_OK, ret);
 	if (!st.rollbacks)
-		SKIP(return, "no collapse failed after allocating its huge page (%lu rounds, %lu collapsed)",
+		SKIP(return,
+		     "no collapse failed after allocating its huge page (%lu rounds, %lu collapsed)",
 		     st.rounds, st.collapsed);
 }
 
