@@ -10,7 +10,7 @@ SELFTEST_SRC := tools/testing/selftests/mm/collapse_races.c
 SELFTEST_BIN := $(BUILD_DIR)/selftests/collapse_races
 
 .PHONY: all check deps base series kernels selftests selftest-patch \
-	stress bench mbox send clean help
+	clean help
 
 # The main job: base and patched kernels, the race selftests on both, and
 # the table of results.
@@ -22,7 +22,7 @@ check:
 	@scripts/check
 
 help:
-	@sed -n 's/^# \{0,1\}//p' README | sed -n '1,40p'
+	@sed -n '1,10p' README
 
 deps:
 	@scripts/install-deps
