@@ -103,6 +103,7 @@
 #define MAX_SECONDS		240.0
 #define RACE_TIMEOUT		300	/* harness timeout per test, seconds */
 #define COLLAPSE_TRIES		100	/* EAGAIN retries outside the races */
+#define RACE_TRIES		8	/* EAGAIN tries within a race round */
 
 static size_t psize;		/* base page size */
 static size_t pmdsize;		/* huge page (PMD) size */
@@ -1002,8 +1003,9 @@ static int race_loop(struct ctx *c, int mask, struct stats *st, char *msg,
 	struct race r = { .c = c, .mask = mask };
 	double t0, deadline;
 	long long a0, a1;
+	bool allocated;
 	pthread_t th;
-	int ret, err, rc;
+	int ret, err, rc, tries;
 
 	if (probe_init(&r.p, c, msg, len)) {
 		probe_fini(&r.p);
@@ -1027,11 +1029,24 @@ static int race_loop(struct ctx *c, int mask, struct stats *st, char *msg,
 		a0 = vmstat_read("thp_collapse_alloc");
 		atomic_store_explicit(&r.h.gen, c->round, memory_order_release);
 		wait_for(&r.h.started, c->round);
-		rc = collapse(c, &err);
+		for (tries = 1; ; tries++) {
+			rc = collapse(c, &err);
+			a1 = vmstat_read("thp_collapse_alloc");
+			allocated = a0 >= 0 && a1 > a0;
+			stats_collapse(st, rc, err, allocated);
+			/*
+			 * EAGAIN before the huge page was allocated: a page
+			 * was not yet on the LRU or briefly referenced (slow
+			 * kernels, such as debug ones under TCG, hit this in
+			 * most rounds).  Try again while the prober probes.
+			 */
+			if (!rc || err != EAGAIN || allocated ||
+			    tries == RACE_TRIES)
+				break;
+			a0 = a1;
+		}
 		atomic_store_explicit(&r.h.done, c->round, memory_order_release);
 		wait_for(&r.h.ack, c->round);
-		a1 = vmstat_read("thp_collapse_alloc");
-		stats_collapse(st, rc, err, a0 >= 0 && a1 > a0);
 		ret = r.verdict;
 		if (ret) {
 			st->first_violation_ms = r.vtime - t0;
