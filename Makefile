@@ -10,7 +10,7 @@ SELFTEST_SRC := tools/testing/selftests/mm/collapse_races.c
 SELFTEST_BIN := $(BUILD_DIR)/selftests/collapse_races
 
 .PHONY: all check deps base series kernels selftests selftest-patch \
-	clean help
+	bench stress mbox send clean help
 
 # The main job: base and patched kernels, the race selftests on both, and
 # the table of results.
@@ -47,6 +47,26 @@ $(SELFTEST_BIN): $(SELFTEST_SRC) scripts/build-selftests
 # Regenerate the series' selftest patch from the sources.
 selftest-patch: base
 	@scripts/gen-selftest-patch
+
+# What the series costs: collapse_bench on base and patched, alternating
+# boots; the table goes to $(BUILD_DIR)/results/bench.txt.
+bench:
+	@scripts/bench
+
+# Reliability: debug-kernel stress, the v5 3/3 deadlock on the frozen
+# comparison kernel, rollback soak, base's own selftests, 50-run flake
+# rates.  STRESS_ARGS, e.g. "--seconds 120 --flake-runs 20", tunes it.
+stress:
+	@scripts/stress $(STRESS_ARGS)
+
+# The series as one mbox (cover letter and patches, To/Cc from the base's
+# get_maintainer.pl): $(BUILD_DIR)/mbox/collapse-races.mbox.
+mbox: series
+	@scripts/mbox
+
+# What would be mailed (git send-email --dry-run); only SEND=yes mails.
+send: series
+	@scripts/send $(if $(filter yes,$(SEND)),--really)
 
 clean:
 	rm -rf $(BUILD_DIR)/out $(BUILD_DIR)/selftests $(BUILD_DIR)/logs

@@ -61,3 +61,70 @@ export GIT_AUTHOR_NAME="collapse-races bench" \
 # Kernel build identity, so that rebuilds are reproducible and ccache hits.
 export KBUILD_BUILD_USER=bench KBUILD_BUILD_HOST=localhost \
 	KBUILD_BUILD_TIMESTAMP="2000-01-01"
+
+# The submission gates (scripts/checkpatch-series, bisect-check, cocci-check,
+# doc-check) check the project's series by default, or, with --series-dir
+# DIR, the series of a directory laid out like the project (DIR/series,
+# DIR/patches/): a deliberately bad copy, say.
+
+# read_series DIR: set SERIES_PATCHES to the paths of the patches that
+# DIR/series names, in order.
+read_series() {
+	local p
+	SERIES_PATCHES=()
+	[ -f "$1/series" ] || die "no series file at $1/series"
+	while read -r p _; do
+		case "$p" in '' | \#*) continue ;; esac
+		[ -f "$1/patches/$p" ] || die "series names a missing patch: patches/$p"
+		SERIES_PATCHES+=("$1/patches/$p")
+	done <"$1/series"
+}
+
+# use_worktree NAME: make (once) the worktree $BUILD_DIR/NAME of the base
+# repository and hold its lock until the script exits; sets WORKTREE.
+use_worktree() {
+	WORKTREE=$BUILD_DIR/$1
+	exec 8>"$WORKTREE.lock"
+	flock 8
+	if [ ! -e "$WORKTREE/.git" ]; then
+		step "making the worktree $WORKTREE"
+		rm -rf "$WORKTREE"
+		git -C "$BASE_REPO" worktree prune
+		git -C "$BASE_REPO" worktree add -q --detach "$WORKTREE" base
+	fi
+}
+
+# series_commit DIR: set SERIES_COMMIT to the commit of DIR's series on
+# the base.  The project's own series is the `patched` branch (made by
+# scripts/apply-series); another is applied with git am in $WORKTREE.
+series_commit() {
+	local p
+	if [ "$1" -ef "$PROJECT_ROOT" ]; then
+		"$PROJECT_ROOT/scripts/apply-series" >/dev/null
+		SERIES_COMMIT=$(git -C "$BASE_REPO" rev-parse patched)
+		return
+	fi
+	read_series "$1"
+	git -C "$WORKTREE" am --abort >/dev/null 2>&1 || true
+	git -C "$WORKTREE" checkout -q --detach base
+	for p in ${SERIES_PATCHES[@]+"${SERIES_PATCHES[@]}"}; do
+		if ! git -C "$WORKTREE" am -q --whitespace=nowarn "$p" >"$LOG_DIR/$PROG-am.log" 2>&1; then
+			git -C "$WORKTREE" am --abort >/dev/null 2>&1 || true
+			die "patch does not apply: $p; log: $LOG_DIR/$PROG-am.log"
+		fi
+	done
+	SERIES_COMMIT=$(git -C "$WORKTREE" rev-parse HEAD)
+}
+
+# series_dir_arg ARG...: parse the gates' command line, [--series-dir DIR],
+# into SERIES_DIR (default: the project).
+series_dir_arg() {
+	SERIES_DIR=$PROJECT_ROOT
+	case "$#:${1:-}" in
+	0:) ;;
+	2:--series-dir) SERIES_DIR=$2 ;;
+	*) echo "usage: $PROG [--series-dir DIR]" >&2; exit 2 ;;
+	esac
+	[ -d "$SERIES_DIR" ] || usage_error "no such directory '$SERIES_DIR'"
+	SERIES_DIR=$(cd "$SERIES_DIR" && pwd)
+}

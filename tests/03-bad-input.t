@@ -28,6 +28,14 @@ trap 'rm -rf "$tmp"' EXIT
 cp -r scripts patches series configs "$tmp/"
 echo "0099-no-such.patch" >>"$tmp/series"
 one_line_error "missing patch: patches/0099-no-such.patch" env BUILD_DIR="$BUILD_DIR" "$tmp/scripts/apply-series"
+one_line_error "missing patch: patches/0099-no-such.patch" scripts/checkpatch-series --series-dir "$tmp"
+
+# The gates and the mail scripts.
+one_line_error "no such directory '/nonexistent'" scripts/cocci-check --series-dir /nonexistent
+one_line_error "usage: bisect-check [--series-dir DIR]" scripts/bisect-check --bogus
+one_line_error "usage: doc-check [--series-dir DIR]" scripts/doc-check --series-dir
+one_line_error "usage: mbox" scripts/mbox extra
+one_line_error "usage: send [--really]" scripts/send --bogus
 
 # A package missing, and no root for apt-get.
 one_line_error "missing packages" env BASE_PKG_VERSION=0.0-nonexistent scripts/install-deps --check

@@ -29,3 +29,61 @@ expect_status_tee() {
 	cat "$out"
 	[ "$got" -eq "$want" ] || fail "'$*' exited $got, want $want"
 }
+
+# bad_series: copy the project's series into a new temporary directory
+# (removed on exit), laid out for the gates' --series-dir; sets BAD.
+bad_series() {
+	BAD=$(mktemp -d "$BUILD_DIR/bad-series.XXXXXX")
+	trap 'rm -rf "$BAD"' EXIT
+	cp -r series patches "$BAD/"
+}
+
+# inject_line PATCH FILE REGEX LINE: in PATCH, add LINE to the diff of
+# FILE, just after the first context or added line there that matches the
+# Perl REGEX (matched with its leading ' ' or '+'); the hunk headers are
+# adjusted so that the patch still applies.
+inject_line() {
+	perl -e '
+		my ($patch, $file, $re, $new) = @ARGV;
+		open(my $fh, "<", $patch) or die "$patch: $!\n";
+		my @l = <$fh>;
+		close($fh);
+		my ($in, $done, $hunk) = (0, 0, -1);
+		for (my $i = 0; $i < @l; $i++) {
+			if ($l[$i] =~ m{^diff --git a/(\S+)}) { $in = ($1 eq $file); next; }
+			next unless $in;
+			if ($l[$i] =~ /^@@ /) {
+				$hunk = $i;
+				# later hunks of the file start a line further down
+				$l[$i] =~ s/^(@@ -\S+ \+)(\d+)/$1 . ($2 + 1)/e if $done;
+				next;
+			}
+			next if $done || $hunk < 0 || $l[$i] !~ /^[ +]/ || $l[$i] !~ /$re/;
+			splice(@l, $i + 1, 0, "+$new\n");
+			$l[$hunk] =~ s/^(@@ -\S+ \+\d+),(\d+)/$1 . "," . ($2 + 1)/e;
+			$done = 1;
+			$i++;
+		}
+		die "inject_line: no line matching /$re/ in $file\n" unless $done;
+		open($fh, ">", $patch) or die "$patch: $!\n";
+		print $fh @l;
+		close($fh) or die "$patch: $!\n";
+	' "$@"
+}
+
+# add_file PATCH FILE LINE: make PATCH also create FILE, holding LINE.
+add_file() {
+	perl -e '
+		my ($patch, $file, $line) = @ARGV;
+		open(my $fh, "<", $patch) or die "$patch: $!\n";
+		my $diff = "diff --git a/$file b/$file\nnew file mode 100644\n" .
+			"--- /dev/null\n+++ b/$file\n@@ -0,0 +1 @@\n+$line\n";
+		my $s = join("", <$fh>);
+		close($fh);
+		# before the signature, if there is one
+		$s =~ s/^-- \n/$diff-- \n/m or $s .= $diff;
+		open($fh, ">", $patch) or die "$patch: $!\n";
+		print $fh $s;
+		close($fh) or die "$patch: $!\n";
+	' "$@"
+}

@@ -1,0 +1,34 @@
+# make send: by default a dry run, which prints what would be mailed
+# (To/Cc with linux-mm and akpm on every message) and mails nothing; with
+# --really it hands the messages to the SMTP server.  Both run here with
+# a stand-in server, a local program that only records what it is given:
+# nothing leaves the machine, and no configuration of git is read.
+. "$(dirname "$0")/lib.sh"
+n=$(grep -cvE '^\s*(#|$)' series || true)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf '%s\n' '#!/bin/sh' "echo \"RCPT \$*\" >>'$tmp/sent'" "cat >>'$tmp/sent'" >"$tmp/server"
+chmod +x "$tmp/server"
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+
+expect_status_tee "$tmp/dry" 0 scripts/send -- --smtp-server="$tmp/server"
+[ ! -e "$tmp/sent" ] || fail "the dry run mailed something"
+got=$(grep -c '^Dry-OK' "$tmp/dry" || true)
+[ "$got" -eq $((n + 1)) ] || fail "$got messages in the dry run, want $((n + 1))"
+grep -q '^To: .*<akpm@linux-foundation.org>' "$tmp/dry" || fail "no To: akpm"
+grep -q '^Cc: linux-mm@kvack.org' "$tmp/dry" || fail "no Cc: linux-mm"
+# Every message goes to linux-mm and akpm.
+while read -r line; do
+	case "$line" in *" akpm@linux-foundation.org"*) ;; *) fail "not to akpm: $line" ;; esac
+	case "$line" in *" linux-mm@kvack.org"*) ;; *) fail "not to linux-mm: $line" ;; esac
+done < <(grep '^Sendmail: ' "$tmp/dry")
+echo "the dry run mailed nothing, and shows $((n + 1)) messages to linux-mm and akpm"
+
+expect_status_tee "$tmp/really" 0 scripts/send --really -- --smtp-server="$tmp/server"
+got=$(grep -c '^RCPT ' "$tmp/sent" || true)
+[ "$got" -eq $((n + 1)) ] || fail "the server got $got messages, want $((n + 1))"
+for i in $(seq 0 "$n"); do
+	grep -q "^Subject: \[PATCH $i/$n\] " "$tmp/sent" || fail "[PATCH $i/$n] not sent"
+done
+echo "--really gave the server the $((n + 1)) messages"
+expect_status 2 scripts/send --bogus

@@ -1,0 +1,19 @@
+# The documentation gate fails on a series that adds a docutils error
+# (patch 2's transhuge.rst: a literal block announced, and none) and
+# kernel-doc warnings (patch 4: a kernel-doc comment naming the wrong
+# function), in a copy of the series, printing them.
+. "$(dirname "$0")/lib.sh"
+bad_series
+p2=$(cd "$BAD/patches" && echo 0002-*.patch)
+p4=$(cd "$BAD/patches" && echo 0004-*.patch)
+# shellcheck disable=SC2016 # the backquotes are reStructuredText's
+inject_line "$BAD/patches/$p2" Documentation/admin-guide/mm/transhuge.rst \
+	'^\+``MADV_COLLAPSE`` of it fails' 'A literal block should follow::'
+for l in ' */' ' * mincore_bad() - a kernel-doc comment that names no function here' '/**'; do
+	inject_line "$BAD/patches/$p4" mm/mincore.c '^\+#define MINCORE_WAIT' "$l"
+done
+expect_status_tee "$BAD/out" 1 scripts/doc-check --series-dir "$BAD"
+grep -qE '^    Documentation/admin-guide/mm/transhuge.rst:[0-9]*: \((WARNING|ERROR)/' "$BAD/out" ||
+	fail "the docutils warning is not shown"
+grep -q '^    mm/mincore.c:[0-9]*: warning: .*mincore_bad' "$BAD/out" ||
+	fail "the kernel-doc warning is not shown"

@@ -1,0 +1,42 @@
+# scripts/bench and collapse_bench: bad input gives a one-line error
+# naming the problem and exit status 2, before anything is built or
+# booted, and modifies nothing in the checkout.
+. "$(dirname "$0")/lib.sh"
+before=$(git status --porcelain --untracked-files=all -- . ':!.build' | sha1sum)
+
+# one_line_error WANT-SUBSTRING CMD...: exits 2 with exactly one line on
+# stderr, containing WANT-SUBSTRING.
+one_line_error() {
+	local want=$1 err rc=0
+	shift
+	echo "+ $*"
+	err=$("$@" 2>&1 >/dev/null) || rc=$?
+	[ "$rc" -eq 2 ] || fail "'$*' exited $rc, want 2"
+	[ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "'$*' printed more than one line: $err"
+	case "$err" in *"$want"*) ;; *) fail "'$*' said '$err', not '$want'" ;; esac
+	echo "  -> exit $rc: $err"
+}
+one_line_error "--boots: want a number" scripts/bench --boots 0
+one_line_error "--boots: want a number" scripts/bench --boots many
+one_line_error "--boots needs a value" scripts/bench --boots
+one_line_error "--seconds: want a number" scripts/bench --seconds soon
+one_line_error "--seconds: want a number" scripts/bench --seconds 0
+one_line_error "unknown option '--fast'" scripts/bench --fast
+one_line_error "unexpected argument 'base'" scripts/bench base
+one_line_error "BENCH_IMAGE_BASE: no such kernel image" \
+	env BENCH_IMAGE_BASE=/nonexistent/bzImage BENCH_IMAGE_PATCHED=/nonexistent/bzImage scripts/bench
+
+# The guest binary, built into a scratch directory.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+gcc -O2 -g -Wall -Wextra -Werror -static -pthread -o "$tmp/collapse_bench" tools/bench/collapse_bench.c
+one_line_error "-s: want a number" "$tmp/collapse_bench" -s soon
+one_line_error "-s: want a number" "$tmp/collapse_bench" -s 0
+one_line_error "-r: want a whole number" "$tmp/collapse_bench" -r 2.5
+one_line_error "-m: want a multiple of 2 MiB" "$tmp/collapse_bench" -m 3
+one_line_error "-s needs an argument" "$tmp/collapse_bench" -s
+one_line_error "unknown option '-x'" "$tmp/collapse_bench" -x
+one_line_error "unexpected argument 'now'" "$tmp/collapse_bench" now
+
+after=$(git status --porcelain --untracked-files=all -- . ':!.build' | sha1sum)
+[ "$before" = "$after" ] || fail "the checkout was modified"
