@@ -89,12 +89,8 @@
 #include <sys/syscall.h>
 #include <linux/userfaultfd.h>
 
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE 25
-#endif
-#ifndef MFD_CLOEXEC
-#define MFD_CLOEXEC 0x0001U
-#endif
+#include "stress_common.h"
+
 #ifndef UFFD_USER_MODE_ONLY
 #define UFFD_USER_MODE_ONLY 1
 #endif
@@ -112,8 +108,6 @@
 #define WATCHDOG_GRACE		60	/* seconds after -t before giving up */
 #endif
 
-static size_t psize;		/* base page */
-static size_t pmdsize;		/* huge page */
 static unsigned long ppe;	/* pages per extent (huge page) */
 static unsigned long nr_ext = 4;	/* extents per file */
 static unsigned long fpages;	/* pages per file, at most */
@@ -136,7 +130,6 @@ static atomic_uint ggen;
 static int uffd = -1;
 static bool have_zeropage;
 static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct timespec t_start;
 
 /* ------------------------------------------------------------------ */
 
@@ -373,15 +366,6 @@ static unsigned long rnd_below(struct worker *w, unsigned long n)
 	return n ? rnd(w) % n : 0;
 }
 
-static double elapsed(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec - t_start.tv_sec +
-	       (ts.tv_nsec - t_start.tv_nsec) / 1e9;
-}
-
 /* Report a violation: what was done, where, expected and seen. */
 static void __attribute__((format(printf, 5, 6)))
 violation(struct worker *w, int op, struct sfile *f, long pg,
@@ -465,17 +449,6 @@ static long long vmstat(const char *name)
 	return -1;
 }
 
-static void *reserve_aligned(size_t len, void **res)
-{
-	char *r = mmap(NULL, len + pmdsize, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	if (r == MAP_FAILED)
-		return NULL;
-	*res = r;
-	return (void *)(((uintptr_t)r + pmdsize - 1) & ~(uintptr_t)(pmdsize - 1));
-}
-
 /* Map the whole file at a PMD-aligned address. */
 static char *map_aligned(int fd, void **res)
 {
@@ -538,11 +511,6 @@ static void map_all(struct worker *w)
 	}
 }
 
-static uint64_t touch(const char *p)
-{
-	return *(const volatile uint64_t *)p;
-}
-
 static void rdlock(struct sfile *f)
 {
 	pthread_rwlock_rdlock(&f->layout);
@@ -601,20 +569,6 @@ static ssize_t pread_full(int fd, char *buf, size_t len, off_t off)
 		done += n;
 	}
 	return done;
-}
-
-static bool pwrite_full(int fd, const char *buf, size_t len, off_t off)
-{
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < len) {
-		n = pwrite(fd, buf + done, len - done, off + done);
-		if (n <= 0)
-			return false;
-		done += n;
-	}
-	return true;
 }
 
 /*
@@ -1754,36 +1708,6 @@ static int uffd_open(void)
 	errno = EOPNOTSUPP;	/* no userfaultfd syscall on this arch */
 	return -1;
 #endif
-}
-
-/* MADV_COLLAPSE of a written, faulted extent: 0 or why it fails. */
-static int collapse_probe(void)
-{
-	char *buf, *p;
-	void *res;
-	int fd, err = 0, i;
-
-	fd = memfd_create("collapse_probe", MFD_CLOEXEC);
-	buf = malloc(pmdsize);
-	if (fd < 0 || !buf || ftruncate(fd, pmdsize))
-		return errno ? errno : ENOMEM;
-	memset(buf, 0x5a, pmdsize);
-	if (!pwrite_full(fd, buf, pmdsize, 0))
-		return errno;
-	p = reserve_aligned(pmdsize, &res);
-	if (!p || mmap(p, pmdsize, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0) ==
-		  MAP_FAILED)
-		return errno;
-	touch(p);
-	for (i = 0; i < 100; i++) {
-		err = madvise(p, pmdsize, MADV_COLLAPSE) ? errno : 0;
-		if (err != EAGAIN)
-			break;
-	}
-	munmap(res, 2 * pmdsize);
-	close(fd);
-	free(buf);
-	return err;
 }
 
 /* MODE_MISSING on a shmem mapping, with COPY; ZEROPAGE if offered. */

@@ -61,12 +61,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE 25
-#endif
-#ifndef MFD_CLOEXEC
-#define MFD_CLOEXEC 0x0001U
-#endif
+#include "stress_common.h"
 
 #define KSFT_SKIP		4
 #define THP_SYSFS		"/sys/kernel/mm/transparent_hugepage/"
@@ -78,12 +73,10 @@
 #define WATCHDOG_GRACE		60	/* seconds after -t before giving up */
 #endif
 
-static size_t psize, pmdsize;
 static unsigned long ppe;		/* pages per extent */
 static int opt_seconds = 10;
 static int opt_extents = 2;
 static int opt_mincore = 2;
-static struct timespec t_start;
 
 /* Shared between the parent (mover) and the child (victim). */
 struct shared {
@@ -109,15 +102,6 @@ static struct {
 	bool mounted_tmpfs, made_memory_dir, mounted_memory;
 	bool made_a, made_b, favordynmods;
 } cg;
-
-static double elapsed(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec - t_start.tv_sec +
-	       (ts.tv_nsec - t_start.tv_nsec) / 1e9;
-}
 
 static void teardown(void);
 
@@ -337,66 +321,6 @@ static long long usage_of(const char *group)
 }
 
 /* ------------------------------------------------------------------ */
-
-static void *reserve_aligned(size_t len, void **res)
-{
-	char *r = mmap(NULL, len + pmdsize, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	if (r == MAP_FAILED)
-		return NULL;
-	*res = r;
-	return (void *)(((uintptr_t)r + pmdsize - 1) & ~(uintptr_t)(pmdsize - 1));
-}
-
-static uint64_t touch(const char *p)
-{
-	return *(const volatile uint64_t *)p;
-}
-
-static bool pwrite_full(int fd, const char *buf, size_t len, off_t off)
-{
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < len) {
-		n = pwrite(fd, buf + done, len - done, off + done);
-		if (n <= 0)
-			return false;
-		done += n;
-	}
-	return true;
-}
-
-/* MADV_COLLAPSE of a written, faulted extent: 0 or why it fails. */
-static int collapse_probe(void)
-{
-	char *buf, *p;
-	void *res;
-	int fd, err = 0, i;
-
-	fd = memfd_create("collapse_probe", MFD_CLOEXEC);
-	buf = malloc(pmdsize);
-	if (fd < 0 || !buf || ftruncate(fd, pmdsize))
-		return errno ? errno : ENOMEM;
-	memset(buf, 0x5a, pmdsize);
-	if (!pwrite_full(fd, buf, pmdsize, 0))
-		return errno;
-	p = reserve_aligned(pmdsize, &res);
-	if (!p || mmap(p, pmdsize, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0) ==
-		  MAP_FAILED)
-		return errno;
-	touch(p);
-	for (i = 0; i < 100; i++) {
-		err = madvise(p, pmdsize, MADV_COLLAPSE) ? errno : 0;
-		if (err != EAGAIN)
-			break;
-	}
-	munmap(res, 2 * pmdsize);
-	close(fd);
-	free(buf);
-	return err;
-}
 
 static void thp_check(void)
 {
