@@ -3,18 +3,6 @@
 . "$(dirname "$0")/lib.sh"
 before=$(git status --porcelain --untracked-files=all -- . ':!.build' | sha1sum)
 
-# one_line_error WANT-SUBSTRING CMD...: exits non-zero with exactly one
-# line on stderr, containing WANT-SUBSTRING.
-one_line_error() {
-	local want=$1 err rc=0
-	shift
-	echo "+ $*"
-	err=$("$@" 2>&1 >/dev/null) || rc=$?
-	[ "$rc" -ne 0 ] || fail "'$*' succeeded"
-	[ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "'$*' printed more than one line: $err"
-	case "$err" in *"$want"*) ;; *) fail "'$*' said '$err', not '$want'" ;; esac
-	echo "  -> exit $rc: $err"
-}
 one_line_error "unknown kernel 'nosuch'" scripts/vm-run --kernel nosuch -- true
 one_line_error "no such file '/nonexistent'" scripts/vm-run --kernel base --add /nonexistent -- true
 one_line_error "no such kernel image" scripts/vm-run --kernel ./nosuch/bzImage -- true

@@ -4,18 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 before=$(git status --porcelain --untracked-files=all -- . ':!.build' | sha1sum)
 
-# one_line_error WANT-SUBSTRING CMD...: exits 2 with exactly one line on
-# stderr, containing WANT-SUBSTRING.
-one_line_error() {
-	local want=$1 err rc=0
-	shift
-	echo "+ $*"
-	err=$("$@" 2>&1 >/dev/null) || rc=$?
-	[ "$rc" -eq 2 ] || fail "'$*' exited $rc, want 2"
-	[ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "'$*' printed more than one line: $err"
-	case "$err" in *"$want"*) ;; *) fail "'$*' said '$err', not '$want'" ;; esac
-	echo "  -> exit $rc: $err"
-}
+WANT_STATUS=2
 one_line_error "--boots: want a number" scripts/bench --boots 0
 one_line_error "--boots: want a number" scripts/bench --boots many
 one_line_error "--boots needs a value" scripts/bench --boots

@@ -87,3 +87,19 @@ add_file() {
 		close($fh) or die "$patch: $!\n";
 	' "$@"
 }
+
+# one_line_error WANT-SUBSTRING CMD...: CMD exits non-zero (exactly
+# $WANT_STATUS when that is set) with exactly one line on stderr,
+# containing WANT-SUBSTRING.
+one_line_error() {
+	local want=$1 err rc=0
+	shift
+	echo "+ $*"
+	err=$("$@" 2>&1 >/dev/null) || rc=$?
+	[ "$rc" -ne 0 ] || fail "'$*' succeeded"
+	[ -z "${WANT_STATUS:-}" ] || [ "$rc" -eq "$WANT_STATUS" ] ||
+		fail "'$*' exited $rc, want $WANT_STATUS"
+	[ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "'$*' printed more than one line: $err"
+	case "$err" in *"$want"*) ;; *) fail "'$*' said '$err', not '$want'" ;; esac
+	echo "  -> exit $rc: $err"
+}
