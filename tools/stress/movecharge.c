@@ -105,32 +105,32 @@ static struct {
 
 static void teardown(void);
 
+/* Print "PREFIXmessage", tear down and exit with STATUS. */
+static void __attribute__((noreturn))
+finish(int status, const char *prefix, const char *fmt, va_list ap)
+{
+	printf("%s", prefix);
+	vprintf(fmt, ap);
+	printf("\n");
+	fflush(stdout);
+	teardown();
+	exit(status);
+}
+
 static void __attribute__((format(printf, 1, 2))) skip(const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("SKIP: ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	teardown();
-	exit(KSFT_SKIP);
+	finish(KSFT_SKIP, "SKIP: ", fmt, ap);
 }
 
 static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("movecharge: error: ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	teardown();
-	exit(1);
+	finish(1, "movecharge: error: ", fmt, ap);
 }
 
 static int read_text(const char *path, char *buf, size_t len)
