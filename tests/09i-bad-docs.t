@@ -1,16 +1,16 @@
 # The documentation gate fails on a series that adds a docutils error
-# (patch 2's transhuge.rst: a literal block announced, and none) and
-# kernel-doc warnings (patch 4: a kernel-doc comment naming the wrong
+# (patch 3's transhuge.rst: a literal block announced, and none) and
+# kernel-doc warnings (patch 5: a kernel-doc comment naming the wrong
 # function), in a copy of the series, printing them.
 . "$(dirname "$0")/lib.sh"
 bad_series
-p2=$(cd "$BAD/patches" && echo 0002-*.patch)
-p4=$(cd "$BAD/patches" && echo 0004-*.patch)
+p3=$(cd "$BAD/patches" && echo 0003-*.patch)
+p5=$(cd "$BAD/patches" && echo 0005-*.patch)
 # shellcheck disable=SC2016 # the backquotes are reStructuredText's
-inject_line "$BAD/patches/$p2" Documentation/admin-guide/mm/transhuge.rst \
+inject_line "$BAD/patches/$p3" Documentation/admin-guide/mm/transhuge.rst \
 	'^\+``MADV_COLLAPSE`` of it fails' 'A literal block should follow::'
 for l in ' */' ' * mincore_bad() - a kernel-doc comment that names no function here' '/**'; do
-	inject_line "$BAD/patches/$p4" mm/mincore.c '^\+#define MINCORE_WAIT' "$l"
+	inject_line "$BAD/patches/$p5" mm/mincore.c '^\+#define MINCORE_WAIT' "$l"
 done
 expect_status_tee "$BAD/out" 1 scripts/doc-check --series-dir "$BAD"
 grep -qE '^    Documentation/admin-guide/mm/transhuge.rst:[0-9]*: \((WARNING|ERROR)/' "$BAD/out" ||
