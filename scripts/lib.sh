@@ -15,6 +15,15 @@ BASE_TARBALL=/usr/src/linux-source-6.1.tar.xz
 REF_PKG=linux-source-6.12
 REF_TARBALL=/usr/src/linux-source-6.12.tar.xz
 
+# The upstream base: Debian's linux-source-7.2 from the unstable suite
+# (sid), the closest tree to mainline reachable here, fetched by
+# scripts/prepare-upstream without adding sid to the machine's sources.
+# sid moves: UPSTREAM_PKG_VERSION=... moves the pin for one run; change it
+# here to move it for good (that changes the upstream base-commit).
+UPSTREAM_PKG=linux-source-7.2
+UPSTREAM_PKG_VERSION=${UPSTREAM_PKG_VERSION:-7.2.13-1}
+UPSTREAM_REPO=$BUILD_DIR/upstream
+
 # Where the trees live.
 BASE_REPO=$BUILD_DIR/linux
 REF_TREE=$BUILD_DIR/reference
