@@ -24,6 +24,11 @@ UPSTREAM_PKG=linux-source-7.2
 UPSTREAM_PKG_VERSION=${UPSTREAM_PKG_VERSION:-7.2.13-1}
 UPSTREAM_REPO=$BUILD_DIR/upstream
 
+# The identity the stored patches carry: scripts/mbox puts the sender's
+# (FROM="Name <address>", or git's user.name and user.email) in its place,
+# and scripts/send --really refuses to mail it.
+PLACEHOLDER_IDENT='Collapse Races Developers <dev@collapse-races.invalid>'
+
 # Where the trees live.
 BASE_REPO=$BUILD_DIR/linux
 REF_TREE=$BUILD_DIR/reference

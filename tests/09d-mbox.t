@@ -1,11 +1,20 @@
 # make mbox: one mbox holding the cover letter (with base-commit) and the
 # patches, each with To/Cc from the base's get_maintainer.pl; b4 am of it,
 # then git am of what b4 made, onto the base (in the worktree
-# $BUILD_DIR/gates) gives the tree that the series gives.
+# $BUILD_DIR/gates) gives the tree that the series gives.  The sender
+# (FROM) replaces the stored patches' placeholder identity.
 . "$(dirname "$0")/lib.sh"
 . scripts/lib.sh
+export FROM='Jane Doe <jane@example.org>'
 scripts/mbox
 mbox=$BUILD_DIR/mbox/collapse-races.mbox
+# The sender replaces the stored placeholder in From: and Signed-off-by:.
+! grep -qF "$PLACEHOLDER_IDENT" "$mbox" || fail "the placeholder identity is still in the mbox"
+[ "$(grep -c "^From: $FROM\$" "$mbox")" -eq "$(($(grep -cvE '^\s*(#|$)' series) + 1))" ] ||
+	fail "not every message is From: $FROM"
+grep -q "^Signed-off-by: $FROM\$" "$mbox" || fail "no Signed-off-by: $FROM"
+grep -q '^Message-Id: <collapse-races-[0-9a-f]*-0@example.org>$' "$mbox" ||
+	fail "the cover letter's Message-Id is not in the sender's domain"
 n=$(grep -cvE '^\s*(#|$)' series || true)
 base=$(git -C "$BASE_REPO" rev-parse base)
 got=$(grep -c '^From [0-9a-f]\{40\} ' "$mbox")

@@ -11,6 +11,17 @@ printf '%s\n' '#!/bin/sh' "echo \"RCPT \$*\" >>'$tmp/sent'" "cat >>'$tmp/sent'" 
 chmod +x "$tmp/server"
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 
+# No FROM and no git identity: a one-line error, nothing mailed.
+expect_status_tee "$tmp/noid" 1 env -u FROM scripts/send --really -- --smtp-server="$tmp/server"
+grep -q "no sender: set FROM=" "$tmp/noid" || fail "no error naming the missing identity"
+[ ! -e "$tmp/sent" ] || fail "mailed without a sender"
+# The placeholder identity is never mailed.
+(. scripts/lib.sh; echo "$PLACEHOLDER_IDENT") >"$tmp/ph"
+expect_status_tee "$tmp/ph.out" 1 env FROM="$(cat "$tmp/ph")" scripts/send --really -- --smtp-server="$tmp/server"
+grep -q "refusing to mail as" "$tmp/ph.out" || fail "the placeholder identity was not refused"
+[ ! -e "$tmp/sent" ] || fail "mailed as the placeholder"
+export FROM='Jane Doe <jane@example.org>'
+
 expect_status_tee "$tmp/dry" 0 scripts/send -- --smtp-server="$tmp/server"
 [ ! -e "$tmp/sent" ] || fail "the dry run mailed something"
 got=$(grep -c '^Dry-OK' "$tmp/dry" || true)
@@ -30,5 +41,6 @@ got=$(grep -c '^RCPT ' "$tmp/sent" || true)
 for i in $(seq 0 "$n"); do
 	grep -q "^Subject: \[PATCH $i/$n\] " "$tmp/sent" || fail "[PATCH $i/$n] not sent"
 done
-echo "--really gave the server the $((n + 1)) messages"
+grep -q "^From: $FROM\$" "$tmp/sent" || fail "not mailed as $FROM"
+echo "--really gave the server the $((n + 1)) messages, from $FROM"
 expect_status 2 scripts/send --bogus
