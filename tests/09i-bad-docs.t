@@ -8,7 +8,7 @@ p3=$(cd "$BAD/patches" && echo 0003-*.patch)
 p5=$(cd "$BAD/patches" && echo 0005-*.patch)
 # shellcheck disable=SC2016 # the backquotes are reStructuredText's
 inject_line "$BAD/patches/$p3" Documentation/admin-guide/mm/transhuge.rst \
-	'^\+``MADV_COLLAPSE`` of it fails' 'A literal block should follow::'
+	'^\+and ``MADV_COLLAPSE`` of it fails' 'A literal block should follow::'
 for l in ' */' ' * mincore_bad() - a kernel-doc comment that names no function here' '/**'; do
 	inject_line "$BAD/patches/$p5" mm/mincore.c '^\+#define MINCORE_WAIT' "$l"
 done
