@@ -5,8 +5,13 @@
  * included (-DXARRAY_C="path"), run under callgrind by scripts/
  * xarray-cost, which counts the instructions of walk() alone.
  *
- *   xas_walk ORDER    fill 64Ki indices with entries of ORDER, walk them
- *                     20 times, print the number of entries walked
+ *   xas_walk ORDER [find]
+ *                     fill 64Ki indices with entries of ORDER, walk them
+ *                     20 times, print the number of entries walked; with
+ *                     xas_for_each() (its inline xas_next_entry() steps
+ *                     over consecutive entries without calling xas_find()),
+ *                     or, with "find", with one xas_find() call per entry,
+ *                     as find_get_entry() (lseek, truncate) walks
  */
 #include "test.h"
 #define module_init(x)
@@ -47,20 +52,42 @@ static noinline unsigned long walk(unsigned long rounds)
 	return n;
 }
 
+static noinline unsigned long walk_find(unsigned long rounds)
+{
+	unsigned long n = 0, r;
+	void *entry;
+
+	for (r = 0; r < rounds; r++) {
+		XA_STATE(xas, &xa, 0);
+
+		rcu_read_lock();
+		while ((entry = xas_find(&xas, ULONG_MAX))) {
+			if (xas_retry(&xas, entry))
+				continue;
+			n++;
+		}
+		rcu_read_unlock();
+	}
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long i, nr = 1UL << 16;
 	unsigned int order;
 
-	if (argc != 2 || (order = atoi(argv[1])) > 15) {
-		fprintf(stderr, "usage: xas_walk ORDER (0 to 15)\n");
+	bool find = argc == 3 && !strcmp(argv[2], "find");
+
+	if (argc < 2 || argc > 3 || (argc == 3 && !find) ||
+	    (order = atoi(argv[1])) > 15) {
+		fprintf(stderr, "usage: xas_walk ORDER (0 to 15) [find]\n");
 		return 2;
 	}
 	rcu_register_thread();
 	radix_tree_init();
 	for (i = 0; i < nr; i += 1UL << order)
 		store_order(i, order, xa_mk_value(i));
-	printf("entries=%lu\n", walk(20));
+	printf("entries=%lu\n", find ? walk_find(20) : walk(20));
 	xa_destroy(&xa);
 	rcu_unregister_thread();
 	return 0;
