@@ -38,6 +38,14 @@
  *  rollback.probes     collapses that fail after the huge page was
  *                      allocated (a tmpfs too small for the holes at the
  *                      end of the range) must look atomic too.
+ *  readahead.mincore   mincore() over a block device whose pages are
+ *                      under (slow, null_blk) read I/O answers at once,
+ *                      "not resident": it never waits for read I/O.
+ *  killable.*          a collapse held in flight (the page it must swap
+ *                      in is under slow swap writeback): mincore() and
+ *                      SEEK_HOLE either answer right at once or, if they
+ *                      wait for the collapse, die on SIGKILL while it is
+ *                      still held.
  *
  * The layouts ("variants") are: every page written; written pages with
  * holes; written pages with fallocated but never written pages.  After
@@ -53,6 +61,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -67,6 +76,8 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <linux/userfaultfd.h>
 
@@ -78,6 +89,12 @@
 
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25
+#endif
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
 #endif
 #ifndef MFD_CLOEXEC
 #define MFD_CLOEXEC 0x0001U
@@ -1769,6 +1786,494 @@ TEST_F_TIMEOUT(rollback, probes, RACE_TIMEOUT)
 		SKIP(return,
 		     "no collapse failed after allocating its huge page (%lu rounds, %lu collapsed)",
 		     st.rounds, st.collapsed);
+}
+
+/* ---------------------------------------------------------------- */
+
+/*
+ * What a reader waits for.  mincore() is called precisely so as not to
+ * block on I/O, so it must not wait for a page under read I/O; and a
+ * reader that does wait for a collapse must die on SIGKILL.  Both need
+ * I/O slow enough to watch: null_blk devices, made through configfs,
+ * whose every request completes IO_DELAY_MS after it was issued.
+ */
+#define CONFIGFS	"/sys/kernel/config"
+#define NULLB_CONFIGFS	CONFIGFS "/nullb"
+#define IO_DELAY_MS	2000
+#define NULLB_MB	64
+#define WAIT_TIMEOUT	120
+
+struct nullb {
+	char dir[96];		/* its configfs directory, once made */
+	char dev[64];		/* its block device node */
+	bool powered;
+};
+
+static int write_attr(const char *dir, const char *attr, unsigned long val)
+{
+	char path[160], buf[32];
+	ssize_t n;
+	int fd, len;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	len = snprintf(buf, sizeof(buf), "%lu", val);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = write(fd, buf, len);
+	close(fd);
+	return n == len ? 0 : -1;
+}
+
+/* Make null_blk's configfs appear, as far as this machine allows. */
+static bool nullb_configfs(void)
+{
+	if (!access(NULLB_CONFIGFS, F_OK))
+		return true;
+	/* Not mounted yet (no systemd), or null_blk a module not loaded. */
+	mount("configfs", CONFIGFS, "configfs", 0, NULL);
+	if (access(NULLB_CONFIGFS, F_OK) &&
+	    system("modprobe -q null_blk nr_devices=0 >/dev/null 2>&1") == 0)
+		mount("configfs", CONFIGFS, "configfs", 0, NULL);
+	return !access(NULLB_CONFIGFS, F_OK);
+}
+
+/*
+ * A null_blk device named "collapse_races_<tag>", whose requests take
+ * IO_DELAY_MS each; memory_backed keeps what is written (a swap device
+ * needs its header back).  NULL once its node exists, else why not.
+ */
+static const char *nullb_make(struct nullb *b, const char *tag,
+			      bool memory_backed)
+{
+	char dir[96];
+	double t0;
+
+	b->dir[0] = '\0';
+	b->powered = false;
+	if (!nullb_configfs())
+		return "no null_blk configfs (CONFIG_BLK_DEV_NULL_BLK, CONFIG_CONFIGFS_FS)";
+	snprintf(dir, sizeof(dir), NULLB_CONFIGFS "/collapse_races_%s_%d",
+		 tag, (int)getpid());
+	if (mkdir(dir, 0755))
+		return "cannot make a null_blk device in " NULLB_CONFIGFS;
+	strcpy(b->dir, dir);
+	if (write_attr(dir, "size", NULLB_MB) ||
+	    write_attr(dir, "blocksize", psize) ||
+	    write_attr(dir, "irqmode", 2) ||	/* completions by timer */
+	    write_attr(dir, "completion_nsec", IO_DELAY_MS * 1000000UL) ||
+	    write_attr(dir, "memory_backed", memory_backed) ||
+	    write_attr(dir, "power", 1))
+		return "null_blk refused a timed, memory-backed device";
+	b->powered = true;
+	/* The disk is named after the directory. */
+	snprintf(b->dev, sizeof(b->dev), "/dev/%s", strrchr(dir, '/') + 1);
+	for (t0 = now_ms(); access(b->dev, F_OK); sched_yield())
+		if (now_ms() - t0 > 5000)
+			return "the null_blk device node never appeared in /dev";
+	return NULL;
+}
+
+static void nullb_remove(struct nullb *b)
+{
+	if (b->powered)
+		write_attr(b->dir, "power", 0);
+	b->powered = false;
+	if (b->dir[0])
+		rmdir(b->dir);
+	b->dir[0] = '\0';
+}
+
+/*
+ * The state letter of the task whose /proc directory is given (R, S, D,
+ * ...), 0 if it is gone; where it sleeps goes to wchan.
+ */
+static char task_state(const char *proc, char *wchan, size_t len)
+{
+	char path[96], buf[512], *p;
+
+	snprintf(path, sizeof(path), "%s/stat", proc);
+	if (read_file(path, buf, sizeof(buf)))
+		return 0;
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return 0;
+	snprintf(path, sizeof(path), "%s/wchan", proc);
+	if (read_file(path, wchan, len))
+		wchan[0] = '\0';
+	return p[2];
+}
+
+/* Asleep uninterruptibly (killable or not) on a page or folio bit. */
+static bool waits_on_folio(const char *proc, char *wchan, size_t len)
+{
+	return task_state(proc, wchan, len) == 'D' &&
+	       (strstr(wchan, "folio") || strstr(wchan, "page"));
+}
+
+/*
+ * readahead.mincore: a page under read I/O is not resident yet, and
+ * mincore() says so at once.
+ */
+FIXTURE(readahead) {
+	struct nullb b;
+	int fd;
+	char *map;
+};
+
+FIXTURE_SETUP(readahead)
+{
+	const char *why;
+
+	self->fd = -1;
+	self->map = MAP_FAILED;
+	why = thp_unavailable();
+	if (why)
+		SKIP(return, "%s", why);
+	why = nullb_make(&self->b, "ra", false);
+	if (why)
+		SKIP(return, "%s", why);
+	self->fd = open(self->b.dev, O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(self->fd, 0);
+	self->map = mmap(NULL, pmdsize, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+}
+
+FIXTURE_TEARDOWN(readahead)
+{
+	if (self->map != MAP_FAILED)
+		munmap(self->map, pmdsize);
+	if (self->fd >= 0)
+		close(self->fd);
+	nullb_remove(&self->b);
+}
+
+TEST_F_TIMEOUT(readahead, mincore, WAIT_TIMEOUT)
+{
+	unsigned long i, resident = 0;
+	double t0, t1, t2;
+	unsigned char *vec;
+	char c;
+
+	if (_metadata->skip)
+		return;
+	vec = malloc(nr_pages);
+	ASSERT_NE(NULL, vec);
+	t0 = now_ms();
+	/* Starts the reads and returns: the pages sit locked, !uptodate. */
+	ASSERT_EQ(0, posix_fadvise(self->fd, 0, pmdsize,
+				   POSIX_FADV_WILLNEED));
+	t1 = now_ms();
+	if (t1 - t0 > IO_DELAY_MS / 2) {
+		free(vec);
+		SKIP(return, "readahead waited %.0f ms for its I/O", t1 - t0);
+	}
+	ASSERT_EQ(0, mincore(self->map, pmdsize, vec));
+	t2 = now_ms();
+	for (i = 0; i < nr_pages; i++)
+		resident += vec[i] & 1;
+	ksft_print_msg("# stats: readahead.mincore: fadvise %.1f ms, mincore %.1f ms, %lu of %lu resident, I/O takes %d ms\n",
+		       t1 - t0, t2 - t1, resident, nr_pages, IO_DELAY_MS);
+	/* It answered from the uptodate flags, as without the series. */
+	EXPECT_LT(t2 - t1, IO_DELAY_MS / 4.0) {
+		TH_LOG("mincore() waited %.0f ms for read I/O", t2 - t1);
+	}
+	if (t2 - t0 < IO_DELAY_MS) {
+		EXPECT_EQ(0UL, resident) {
+			TH_LOG("mincore() said %lu pages under read I/O are resident",
+			       resident);
+		}
+	}
+	/*
+	 * The reads were real: once the first is done (pread waits for it),
+	 * what was read ahead is resident.
+	 */
+	ASSERT_EQ(1, pread(self->fd, &c, 1, 0));
+	ASSERT_EQ(0, mincore(self->map, pmdsize, vec));
+	for (i = 0, resident = 0; i < nr_pages; i++)
+		resident += vec[i] & 1;
+	free(vec);
+	ksft_print_msg("# stats: readahead.mincore: %lu pages resident after the read I/O, %.0f ms after readahead\n",
+		       resident, now_ms() - t1);
+	ASSERT_GE(now_ms() - t1, IO_DELAY_MS / 2.0) {
+		TH_LOG("the read I/O took under %d ms: null_blk's completion_nsec had no effect",
+		       IO_DELAY_MS / 2);
+	}
+	ASSERT_NE(0UL, resident) {
+		TH_LOG("nothing resident after the read I/O: readahead read nothing");
+	}
+}
+
+/*
+ * killable.*: a collapse held in flight, and a reader of its page cache
+ * that must answer right or, if it waits for the collapse, die on
+ * SIGKILL while the collapse is still held.
+ *
+ * The hold: one page in the middle of the range is paged out to a swap
+ * device whose writes take IO_DELAY_MS.  MADV_COLLAPSE then reaches that
+ * index with the huge page already in the page cache below it, finds the
+ * page still in the swap cache under writeback and waits for the write.
+ */
+struct hold {
+	int fd;			/* the memfd */
+	struct area map;	/* the range collapsed */
+	char *map2;		/* never touched: mincore's page-cache path */
+	char *wmap;		/* MADV_NOHUGEPAGE: writes, and pages out */
+	pthread_t th;
+	bool started;
+	atomic_ulong tid;	/* of the collapsing thread */
+	atomic_ulong done;	/* MADV_COLLAPSE has returned */
+	int ret, err;
+};
+
+static void *hold_collapse_fn(void *arg)
+{
+	struct hold *h = arg;
+	int ret;
+
+	atomic_store_explicit(&h->tid, syscall(SYS_gettid),
+			      memory_order_release);
+	ret = madvise(h->map.addr, pmdsize, MADV_COLLAPSE);
+	h->err = ret ? errno : 0;
+	h->ret = ret;
+	atomic_store_explicit(&h->done, 1, memory_order_release);
+	return NULL;
+}
+
+static bool hold_done(struct hold *h)
+{
+	return atomic_load_explicit(&h->done, memory_order_acquire);
+}
+
+/* What the reader answers: the pages not resident, or SEEK_HOLE(0). */
+static long read_probe(struct hold *h, int probe, unsigned char *vec)
+{
+	unsigned long i;
+	long n = 0;
+
+	if (probe == PROBE_SEEK)
+		return lseek(h->fd, 0, SEEK_HOLE);
+	if (mincore(h->map2, pmdsize, vec))
+		return -1;
+	for (i = 0; i < nr_pages; i++)
+		n += !(vec[i] & 1);
+	return n;
+}
+
+FIXTURE(killable) {
+	struct nullb b;
+	int swapfd;
+	bool swapped_on;
+	struct hold h;
+};
+
+FIXTURE_SETUP(killable)
+{
+	unsigned long i, w, words;
+	char buf[256], *hdr;
+	const char *why;
+	uint32_t *info;
+	uint64_t *p;
+
+	memset(&self->h, 0, sizeof(self->h));
+	self->h.fd = -1;
+	self->h.map2 = self->h.wmap = MAP_FAILED;
+	self->swapfd = -1;
+	why = env_unavailable(buf, sizeof(buf));
+	if (why)
+		SKIP(return, "%s", why);
+	why = nullb_make(&self->b, "swap", true);
+	if (why)
+		SKIP(return, "%s", why);
+
+	/* A swap header (version 1), written through and read back by swapon. */
+	self->swapfd = open(self->b.dev, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(self->swapfd, 0);
+	hdr = calloc(1, psize);
+	ASSERT_NE(NULL, hdr);
+	info = (uint32_t *)(hdr + 1024);
+	info[0] = 1;					/* version */
+	info[1] = NULLB_MB * (1UL << 20) / psize - 1;	/* last_page */
+	memcpy(hdr + psize - 10, "SWAPSPACE2", 10);
+	ASSERT_EQ((ssize_t)psize, pwrite(self->swapfd, hdr, psize, 0));
+	free(hdr);
+	ASSERT_EQ(0, fsync(self->swapfd));
+	if (swapon(self->b.dev, SWAP_FLAG_PREFER | SWAP_FLAG_PRIO_MASK))
+		SKIP(return, "swapon %s: %s", self->b.dev, strerror(errno));
+	self->swapped_on = true;
+
+	self->h.fd = memfd_create("collapse_races_killable", MFD_CLOEXEC);
+	ASSERT_GE(self->h.fd, 0);
+	ASSERT_EQ(0, ftruncate(self->h.fd, pmdsize));
+	self->h.wmap = mmap(NULL, pmdsize, PROT_READ | PROT_WRITE, MAP_SHARED,
+			    self->h.fd, 0);
+	ASSERT_NE(MAP_FAILED, self->h.wmap);
+	/* Small pages, whatever shmem_enabled says. */
+	ASSERT_EQ(0, madvise(self->h.wmap, pmdsize, MADV_NOHUGEPAGE));
+	words = psize / sizeof(uint64_t);
+	for (i = 0; i < nr_pages; i++) {
+		p = (uint64_t *)(self->h.wmap + i * psize);
+		for (w = 0; w < words; w++)
+			p[w] = data_word(1, i, w);
+	}
+	self->h.map2 = mmap(NULL, pmdsize, PROT_READ, MAP_SHARED, self->h.fd, 0);
+	ASSERT_NE(MAP_FAILED, self->h.map2);
+	ASSERT_EQ(0, area_reserve(&self->h.map));
+	ASSERT_EQ(0, area_map(&self->h.map, self->h.fd));
+	/* 6.1 wants a page table to exist, so fault one page in. */
+	(void)__atomic_load_n(self->h.map.addr, __ATOMIC_RELAXED);
+}
+
+FIXTURE_TEARDOWN(killable)
+{
+	if (self->h.started)
+		pthread_join(self->h.th, NULL);
+	area_release(&self->h.map);
+	if (self->h.map2 != MAP_FAILED)
+		munmap(self->h.map2, pmdsize);
+	if (self->h.wmap != MAP_FAILED)
+		munmap(self->h.wmap, pmdsize);
+	/* Frees its swap: swapoff has nothing to read back. */
+	if (self->h.fd >= 0)
+		close(self->h.fd);
+	if (self->swapped_on)
+		swapoff(self->b.dev);
+	if (self->swapfd >= 0)
+		close(self->swapfd);
+	nullb_remove(&self->b);
+}
+
+static void killable_test(struct __test_metadata *_metadata,
+			  struct hold *h, int probe, const char *name)
+{
+	unsigned long i, w, out = nr_pages / 2, bad = 0;
+	char proc[64], cproc[64], wchan[64] = "";
+	unsigned char *vec;
+	double t0, t1, t_kill, t_dead = 0;
+	struct pollfd pfd;
+	int pipefd[2], status;
+	long answer = -2;
+	bool held_at_death, asleep = false;
+	pid_t pid;
+	uint64_t *p;
+
+	vec = malloc(nr_pages);
+	ASSERT_NE(NULL, vec);
+	/* Swap writeback of page "out" starts, and takes IO_DELAY_MS. */
+	t0 = now_ms();
+	ASSERT_EQ(0, madvise(h->wmap + out * psize, psize, MADV_PAGEOUT));
+	ASSERT_EQ(0, pthread_create(&h->th, NULL, hold_collapse_fn, h));
+	h->started = true;
+	while (!atomic_load_explicit(&h->tid, memory_order_acquire))
+		sched_yield();
+	snprintf(proc, sizeof(proc), "/proc/self/task/%lu",
+		 atomic_load_explicit(&h->tid, memory_order_relaxed));
+	/* Held: the collapse sleeps on the page under writeback. */
+	while (!hold_done(h) && !waits_on_folio(proc, wchan, sizeof(wchan)) &&
+	       now_ms() - t0 < IO_DELAY_MS / 2)
+		sched_yield();
+	if (hold_done(h) || !waits_on_folio(proc, wchan, sizeof(wchan))) {
+		free(vec);
+		SKIP(return, "the collapse was not held by swap writeback (%s, sleeping in '%s')",
+		     hold_done(h) ? "it returned" : "it did not wait", wchan);
+	}
+
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		answer = read_probe(h, probe, vec);
+		if (write(pipefd[1], &answer, sizeof(answer)) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	pfd.fd = syscall(SYS_pidfd_open, pid, 0);
+	pfd.events = POLLIN;
+	ASSERT_GE(pfd.fd, 0);
+	snprintf(cproc, sizeof(cproc), "/proc/%d", (int)pid);
+
+	/* The reader answers, or goes to sleep on the huge page. */
+	t1 = now_ms();
+	while (poll(&pfd, 1, 0) == 0 && !hold_done(h) &&
+	       !(asleep = waits_on_folio(cproc, wchan, sizeof(wchan))) &&
+	       now_ms() - t1 < IO_DELAY_MS / 4)
+		sched_yield();
+	t_kill = now_ms();
+	if (poll(&pfd, 1, 0) == 0) {
+		/* Still in there: it must die now, the collapse still held. */
+		ASSERT_TRUE(asleep && !hold_done(h)) {
+			TH_LOG("%s: in %.0f ms the reader neither answered nor slept on the collapse (in '%s'; collapse %s)",
+			       name, t_kill - t1, wchan,
+			       hold_done(h) ? "returned" : "held");
+		}
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+		ASSERT_EQ(1, poll(&pfd, 1, IO_DELAY_MS)) {
+			TH_LOG("%s: the reader outlived SIGKILL by %d ms",
+			       name, IO_DELAY_MS);
+		}
+		held_at_death = !hold_done(h);
+		t_dead = now_ms();
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+		EXPECT_TRUE(held_at_death) {
+			TH_LOG("%s: the reader, killed %.0f ms into its wait, died only when the collapse returned (%.0f ms later)",
+			       name, t_kill - t1, t_dead - t_kill);
+		}
+	} else {
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		ASSERT_EQ((ssize_t)sizeof(answer),
+			  read(pipefd[0], &answer, sizeof(answer)));
+	}
+	close(pipefd[0]);
+	close(pfd.fd);
+	while (!hold_done(h))
+		sched_yield();
+	pthread_join(h->th, NULL);
+	h->started = false;
+
+	ksft_print_msg("# stats: %s: collapse held %.0f ms (%s), reader %s %.1f ms after it started\n",
+		       name, now_ms() - t0,
+		       h->ret ? strerror(h->err) : "collapsed",
+		       t_dead ? "died on SIGKILL" : "answered",
+		       (t_dead ? t_dead : t_kill) - t1);
+	if (!t_dead && probe == PROBE_SEEK) {
+		EXPECT_EQ((long)pmdsize, answer) {
+			TH_LOG("%s: SEEK_HOLE(0) = %ld on a fully written %zu-byte file, while a collapse was held",
+			       name, answer, pmdsize);
+		}
+	}
+	if (!t_dead && probe == PROBE_MINCORE) {
+		EXPECT_EQ(0, answer) {
+			TH_LOG("%s: mincore() said %ld of %lu written pages are not resident, while a collapse was held",
+			       name, answer, nr_pages);
+		}
+	}
+	/* Whatever the collapse did, the data is all there. */
+	for (i = 0; i < nr_pages; i++) {
+		p = (uint64_t *)(h->map.addr + i * psize);
+		for (w = 0; w < psize / sizeof(uint64_t); w++)
+			bad += p[w] != data_word(1, i, w);
+	}
+	free(vec);
+	EXPECT_EQ(0UL, bad);
+	if (h->ret && h->err != EAGAIN)
+		ksft_print_msg("%s: MADV_COLLAPSE: %s\n", name, strerror(h->err));
+}
+
+TEST_F_TIMEOUT(killable, mincore, WAIT_TIMEOUT)
+{
+	if (_metadata->skip)
+		return;
+	killable_test(_metadata, &self->h, PROBE_MINCORE, "killable.mincore");
+}
+
+TEST_F_TIMEOUT(killable, seek, WAIT_TIMEOUT)
+{
+	if (_metadata->skip)
+		return;
+	killable_test(_metadata, &self->h, PROBE_SEEK, "killable.seek");
 }
 
 TEST_HARNESS_MAIN
