@@ -1972,8 +1972,10 @@ TEST_F_TIMEOUT(readahead, mincore, WAIT_TIMEOUT)
 	t2 = now_ms();
 	for (i = 0; i < nr_pages; i++)
 		resident += vec[i] & 1;
-	ksft_print_msg("# stats: readahead.mincore: fadvise %.1f ms, mincore %.1f ms, %lu of %lu resident, I/O takes %d ms\n",
-		       t1 - t0, t2 - t1, resident, nr_pages, IO_DELAY_MS);
+	ksft_print_msg("# stats: readahead.mincore: fadvise %.1f ms, mincore %.1f ms\n",
+		       t1 - t0, t2 - t1);
+	ksft_print_msg("# stats: readahead.mincore: %lu of %lu resident, I/O takes %d ms\n",
+		       resident, nr_pages, IO_DELAY_MS);
 	/* It answered from the uptodate flags, as without the series. */
 	EXPECT_LT(t2 - t1, IO_DELAY_MS / 4.0) {
 		TH_LOG("mincore() waited %.0f ms for read I/O", t2 - t1);
@@ -1993,7 +1995,7 @@ TEST_F_TIMEOUT(readahead, mincore, WAIT_TIMEOUT)
 	for (i = 0, resident = 0; i < nr_pages; i++)
 		resident += vec[i] & 1;
 	free(vec);
-	ksft_print_msg("# stats: readahead.mincore: %lu pages resident after the read I/O, %.0f ms after readahead\n",
+	ksft_print_msg("# stats: readahead.mincore: %lu resident after the I/O, at %.0f ms\n",
 		       resident, now_ms() - t1);
 	ASSERT_GE(now_ms() - t1, IO_DELAY_MS / 2.0) {
 		TH_LOG("the read I/O took under %d ms: null_blk's completion_nsec had no effect",
@@ -2077,7 +2079,8 @@ FIXTURE_SETUP(killable)
 
 	memset(&self->h, 0, sizeof(self->h));
 	self->h.fd = -1;
-	self->h.map2 = self->h.wmap = MAP_FAILED;
+	self->h.map2 = MAP_FAILED;
+	self->h.wmap = MAP_FAILED;
 	self->swapfd = -1;
 	why = env_unavailable(buf, sizeof(buf));
 	if (why)
@@ -2203,9 +2206,10 @@ static void killable_test(struct __test_metadata *_metadata,
 	if (poll(&pfd, 1, 0) == 0) {
 		/* Still in there: it must die now, the collapse still held. */
 		ASSERT_TRUE(asleep && !hold_done(h)) {
-			TH_LOG("%s: in %.0f ms the reader neither answered nor slept on the collapse (in '%s'; collapse %s)",
-			       name, t_kill - t1, wchan,
-			       hold_done(h) ? "returned" : "held");
+			TH_LOG("%s: reader neither answered nor slept on the collapse",
+			       name);
+			TH_LOG("(%.0f ms; in '%s'; collapse %s)", t_kill - t1,
+			       wchan, hold_done(h) ? "returned" : "held");
 		}
 		ASSERT_EQ(0, kill(pid, SIGKILL));
 		ASSERT_EQ(1, poll(&pfd, 1, IO_DELAY_MS)) {
@@ -2217,8 +2221,10 @@ static void killable_test(struct __test_metadata *_metadata,
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
 		EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 		EXPECT_TRUE(held_at_death) {
-			TH_LOG("%s: the reader, killed %.0f ms into its wait, died only when the collapse returned (%.0f ms later)",
-			       name, t_kill - t1, t_dead - t_kill);
+			TH_LOG("%s: reader killed %.0f ms into its wait", name,
+			       t_kill - t1);
+			TH_LOG("died only when the collapse returned, %.0f ms later",
+			       t_dead - t_kill);
 		}
 	} else {
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -2233,21 +2239,23 @@ static void killable_test(struct __test_metadata *_metadata,
 	pthread_join(h->th, NULL);
 	h->started = false;
 
-	ksft_print_msg("# stats: %s: collapse held %.0f ms (%s), reader %s %.1f ms after it started\n",
+	ksft_print_msg("# stats: %s: held %.0f ms (%s), reader %s at %.1f ms\n",
 		       name, now_ms() - t0,
 		       h->ret ? strerror(h->err) : "collapsed",
 		       t_dead ? "died on SIGKILL" : "answered",
 		       (t_dead ? t_dead : t_kill) - t1);
 	if (!t_dead && probe == PROBE_SEEK) {
 		EXPECT_EQ((long)pmdsize, answer) {
-			TH_LOG("%s: SEEK_HOLE(0) = %ld on a fully written %zu-byte file, while a collapse was held",
+			TH_LOG("%s: SEEK_HOLE(0) = %ld on a written %zu-byte file",
 			       name, answer, pmdsize);
+			TH_LOG("while a collapse was held in flight");
 		}
 	}
 	if (!t_dead && probe == PROBE_MINCORE) {
 		EXPECT_EQ(0, answer) {
-			TH_LOG("%s: mincore() said %ld of %lu written pages are not resident, while a collapse was held",
+			TH_LOG("%s: %ld of %lu written pages not resident",
 			       name, answer, nr_pages);
+			TH_LOG("while a collapse was held in flight");
 		}
 	}
 	/* Whatever the collapse did, the data is all there. */
