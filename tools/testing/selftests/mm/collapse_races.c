@@ -93,9 +93,6 @@
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
 #endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
 #ifndef MFD_CLOEXEC
 #define MFD_CLOEXEC 0x0001U
 #endif
@@ -1795,17 +1792,22 @@ TEST_F_TIMEOUT(rollback, probes, RACE_TIMEOUT)
  * block on I/O, so it must not wait for a page under read I/O; and a
  * reader that does wait for a collapse must die on SIGKILL.  Both need
  * I/O slow enough to watch: null_blk devices, made through configfs,
- * whose every request completes IO_DELAY_MS after it was issued.
+ * whose every request completes a set time after it was issued.
  */
 #define CONFIGFS	"/sys/kernel/config"
 #define NULLB_CONFIGFS	CONFIGFS "/nullb"
-#define IO_DELAY_MS	2000
 #define NULLB_MB	64
+#define READ_DELAY_MS	2000		/* each read of readahead.mincore */
+#define RA_OFFSET	(32UL << 20)	/* away from what udev's blkid reads */
+#define RA_LEN		(2UL << 20)
+#define HOLD_DELAY_MS	4000		/* each swap write: holds a collapse */
+#define READER_MS	1000		/* to answer, or to die once killed */
 #define WAIT_TIMEOUT	120
 
 struct nullb {
 	char dir[96];		/* its configfs directory, once made */
-	char dev[64];		/* its block device node */
+	char name[64];		/* its disk */
+	char dev[80];		/* its block device node */
 	bool powered;
 };
 
@@ -1825,50 +1827,58 @@ static int write_attr(const char *dir, const char *attr, unsigned long val)
 	return n == len ? 0 : -1;
 }
 
-/* Make null_blk's configfs appear, as far as this machine allows. */
+/* null_blk's configfs; mounted where it belongs if nobody has yet. */
 static bool nullb_configfs(void)
 {
+	static char mounts[65536];
+
 	if (!access(NULLB_CONFIGFS, F_OK))
 		return true;
-	/* Not mounted yet (no systemd), or null_blk a module not loaded. */
-	mount("configfs", CONFIGFS, "configfs", 0, NULL);
-	if (access(NULLB_CONFIGFS, F_OK) &&
-	    system("modprobe -q null_blk nr_devices=0 >/dev/null 2>&1") == 0)
+	if (!read_file("/proc/mounts", mounts, sizeof(mounts)) &&
+	    !strstr(mounts, " configfs "))
 		mount("configfs", CONFIGFS, "configfs", 0, NULL);
 	return !access(NULLB_CONFIGFS, F_OK);
 }
 
 /*
- * A null_blk device named "collapse_races_<tag>", whose requests take
- * IO_DELAY_MS each; memory_backed keeps what is written (a swap device
- * needs its header back).  NULL once its node exists, else why not.
+ * A null_blk device whose every request completes @delay_ms after it was
+ * issued; @memory_backed keeps what is written (swapon reads its header
+ * back).  NULL once its node exists, else why not.
  */
 static const char *nullb_make(struct nullb *b, const char *tag,
-			      bool memory_backed)
+			      bool memory_backed, unsigned long delay_ms)
 {
-	char dir[96];
+	struct timespec ms = { 0, 1000000 };
+	char buf[32], path[160];
 	double t0;
 
-	b->dir[0] = '\0';
-	b->powered = false;
 	if (!nullb_configfs())
 		return "no null_blk configfs (CONFIG_BLK_DEV_NULL_BLK, CONFIG_CONFIGFS_FS)";
-	snprintf(dir, sizeof(dir), NULLB_CONFIGFS "/collapse_races_%s_%d",
-		 tag, (int)getpid());
-	if (mkdir(dir, 0755))
+	snprintf(b->name, sizeof(b->name), "collapse_races_%s_%d", tag,
+		 (int)getpid());
+	snprintf(b->dir, sizeof(b->dir), NULLB_CONFIGFS "/%s", b->name);
+	if (mkdir(b->dir, 0755)) {
+		b->dir[0] = '\0';
 		return "cannot make a null_blk device in " NULLB_CONFIGFS;
-	strcpy(b->dir, dir);
-	if (write_attr(dir, "size", NULLB_MB) ||
-	    write_attr(dir, "blocksize", psize) ||
-	    write_attr(dir, "irqmode", 2) ||	/* completions by timer */
-	    write_attr(dir, "completion_nsec", IO_DELAY_MS * 1000000UL) ||
-	    write_attr(dir, "memory_backed", memory_backed) ||
-	    write_attr(dir, "power", 1))
+	}
+	if (write_attr(b->dir, "size", NULLB_MB) ||
+	    write_attr(b->dir, "blocksize", psize) ||
+	    write_attr(b->dir, "irqmode", 2) ||	/* completions by timer */
+	    write_attr(b->dir, "completion_nsec", delay_ms * 1000000UL) ||
+	    write_attr(b->dir, "memory_backed", memory_backed) ||
+	    write_attr(b->dir, "power", 1))
 		return "null_blk refused a timed, memory-backed device";
 	b->powered = true;
-	/* The disk is named after the directory. */
-	snprintf(b->dev, sizeof(b->dev), "/dev/%s", strrchr(dir, '/') + 1);
-	for (t0 = now_ms(); access(b->dev, F_OK); sched_yield())
+	/* The disk is named after the directory (before 5.19, nullb<index>) */
+	snprintf(path, sizeof(path), "/sys/block/%s", b->name);
+	if (access(path, F_OK)) {
+		snprintf(path, sizeof(path), "%s/index", b->dir);
+		if (read_file(path, buf, sizeof(buf)))
+			return "null_blk has no index for its device";
+		snprintf(b->name, sizeof(b->name), "nullb%d", atoi(buf));
+	}
+	snprintf(b->dev, sizeof(b->dev), "/dev/%s", b->name);
+	for (t0 = now_ms(); access(b->dev, F_OK); nanosleep(&ms, NULL))
 		if (now_ms() - t0 > 5000)
 			return "the null_blk device node never appeared in /dev";
 	return NULL;
@@ -1884,14 +1894,24 @@ static void nullb_remove(struct nullb *b)
 	b->dir[0] = '\0';
 }
 
-/*
- * The state letter of the task whose /proc directory is given (R, S, D,
- * ...), 0 if it is gone; where it sleeps goes to wchan.
- */
+/* Requests in flight on the device: reads and writes, -1 if unknown. */
+static void nullb_inflight(struct nullb *b, long *reads, long *writes)
+{
+	char path[160], buf[64];
+
+	*reads = *writes = -1;
+	snprintf(path, sizeof(path), "/sys/block/%s/inflight", b->name);
+	if (!read_file(path, buf, sizeof(buf)) &&
+	    sscanf(buf, "%ld %ld", reads, writes) != 2)
+		*reads = *writes = -1;
+}
+
+/* The state letter of a task (R, S, D, ...), and where it sleeps. */
 static char task_state(const char *proc, char *wchan, size_t len)
 {
 	char path[96], buf[512], *p;
 
+	wchan[0] = '\0';
 	snprintf(path, sizeof(path), "%s/stat", proc);
 	if (read_file(path, buf, sizeof(buf)))
 		return 0;
@@ -1904,15 +1924,8 @@ static char task_state(const char *proc, char *wchan, size_t len)
 	return p[2];
 }
 
-/* Asleep uninterruptibly (killable or not) on a page or folio bit. */
-static bool waits_on_folio(const char *proc, char *wchan, size_t len)
-{
-	return task_state(proc, wchan, len) == 'D' &&
-	       (strstr(wchan, "folio") || strstr(wchan, "page"));
-}
-
 /*
- * readahead.mincore: a page under read I/O is not resident yet, and
+ * readahead.mincore: pages under read I/O are not resident yet, and
  * mincore() says so at once.
  */
 FIXTURE(readahead) {
@@ -1927,82 +1940,95 @@ FIXTURE_SETUP(readahead)
 
 	self->fd = -1;
 	self->map = MAP_FAILED;
-	why = thp_unavailable();
+	psize = sysconf(_SC_PAGESIZE);
+	why = nullb_make(&self->b, "ra", false, READ_DELAY_MS);
 	if (why)
 		SKIP(return, "%s", why);
-	why = nullb_make(&self->b, "ra", false);
-	if (why)
-		SKIP(return, "%s", why);
-	self->fd = open(self->b.dev, O_RDONLY | O_CLOEXEC);
-	ASSERT_GE(self->fd, 0);
-	self->map = mmap(NULL, pmdsize, PROT_READ, MAP_SHARED, self->fd, 0);
-	ASSERT_NE(MAP_FAILED, self->map);
 }
 
 FIXTURE_TEARDOWN(readahead)
 {
 	if (self->map != MAP_FAILED)
-		munmap(self->map, pmdsize);
+		munmap(self->map, RA_LEN);
 	if (self->fd >= 0)
 		close(self->fd);
 	nullb_remove(&self->b);
 }
 
+static unsigned long count_resident(char *map, size_t len,
+				    unsigned char *vec)
+{
+	unsigned long i, n = 0;
+
+	if (mincore(map, len, vec))
+		return -1UL;
+	for (i = 0; i < len / psize; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
 TEST_F_TIMEOUT(readahead, mincore, WAIT_TIMEOUT)
 {
-	unsigned long i, resident = 0;
-	double t0, t1, t2;
+	struct timespec ms = { 0, 1000000 };
+	unsigned long resident, after;
+	double t0, t1, t2, t3;
+	long reads, writes;
 	unsigned char *vec;
-	char c;
 
 	if (_metadata->skip)
 		return;
-	vec = malloc(nr_pages);
+	self->fd = open(self->b.dev, O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(self->fd, 0);
+	self->map = mmap(NULL, RA_LEN, PROT_READ, MAP_SHARED, self->fd,
+			 RA_OFFSET);
+	ASSERT_NE(MAP_FAILED, self->map);
+	vec = malloc(RA_LEN / psize);
 	ASSERT_NE(NULL, vec);
 	t0 = now_ms();
 	/* Starts the reads and returns: the pages sit locked, !uptodate. */
-	ASSERT_EQ(0, posix_fadvise(self->fd, 0, pmdsize,
+	ASSERT_EQ(0, posix_fadvise(self->fd, RA_OFFSET, RA_LEN,
 				   POSIX_FADV_WILLNEED));
 	t1 = now_ms();
-	if (t1 - t0 > IO_DELAY_MS / 2) {
+	nullb_inflight(&self->b, &reads, &writes);
+	if (t1 - t0 > READ_DELAY_MS / 4) {
 		free(vec);
 		SKIP(return, "readahead waited %.0f ms for its I/O", t1 - t0);
 	}
-	ASSERT_EQ(0, mincore(self->map, pmdsize, vec));
-	t2 = now_ms();
-	for (i = 0; i < nr_pages; i++)
-		resident += vec[i] & 1;
-	ksft_print_msg("# stats: readahead.mincore: fadvise %.1f ms, mincore %.1f ms\n",
-		       t1 - t0, t2 - t1);
-	ksft_print_msg("# stats: readahead.mincore: %lu of %lu resident, I/O takes %d ms\n",
-		       resident, nr_pages, IO_DELAY_MS);
-	/* It answered from the uptodate flags, as without the series. */
-	EXPECT_LT(t2 - t1, IO_DELAY_MS / 4.0) {
-		TH_LOG("mincore() waited %.0f ms for read I/O", t2 - t1);
+	ASSERT_LT(0, reads) {
+		TH_LOG("no read in flight after readahead");
 	}
-	if (t2 - t0 < IO_DELAY_MS) {
+	t2 = now_ms();
+	resident = count_resident(self->map, RA_LEN, vec);
+	t3 = now_ms();
+	ksft_print_msg("stats: readahead.mincore fadvise_ms=%.1f reads_in_flight=%ld\n",
+		       t1 - t0, reads);
+	ksft_print_msg("stats: readahead.mincore mincore_ms=%.1f resident=%lu pages=%lu io_ms=%d\n",
+		       t3 - t2, resident, RA_LEN / psize, READ_DELAY_MS);
+	/* It answered from the uptodate flags, as without the series. */
+	EXPECT_LT(t3 - t2, READ_DELAY_MS / 4) {
+		TH_LOG("mincore() waited %.0f ms for read I/O", t3 - t2);
+	}
+	if (t3 - t1 < READ_DELAY_MS / 2) {
 		EXPECT_EQ(0UL, resident) {
 			TH_LOG("mincore() said %lu pages under read I/O are resident",
 			       resident);
 		}
 	}
-	/*
-	 * The reads were real: once the first is done (pread waits for it),
-	 * what was read ahead is resident.
-	 */
-	ASSERT_EQ(1, pread(self->fd, &c, 1, 0));
-	ASSERT_EQ(0, mincore(self->map, pmdsize, vec));
-	for (i = 0, resident = 0; i < nr_pages; i++)
-		resident += vec[i] & 1;
+	/* The reads were real: once they complete, the pages are resident. */
+	do {
+		nanosleep(&ms, NULL);
+		after = count_resident(self->map, RA_LEN, vec);
+	} while (!after && now_ms() - t1 < 3 * READ_DELAY_MS);
 	free(vec);
-	ksft_print_msg("# stats: readahead.mincore: %lu resident after the I/O, at %.0f ms\n",
-		       resident, now_ms() - t1);
-	ASSERT_GE(now_ms() - t1, IO_DELAY_MS / 2.0) {
-		TH_LOG("the read I/O took under %d ms: null_blk's completion_nsec had no effect",
-		       IO_DELAY_MS / 2);
+	ksft_print_msg("stats: readahead.mincore resident_after_io=%lu at_ms=%.0f\n",
+		       after, now_ms() - t1);
+	ASSERT_NE(0UL, after) {
+		TH_LOG("nothing resident %d ms after readahead", 3 * READ_DELAY_MS);
 	}
-	ASSERT_NE(0UL, resident) {
-		TH_LOG("nothing resident after the read I/O: readahead read nothing");
+	ASSERT_NE(-1UL, after);
+	ASSERT_LE(READ_DELAY_MS / 2, now_ms() - t1) {
+		TH_LOG("the reads took under %d ms: completion_nsec had no effect",
+		       READ_DELAY_MS / 2);
 	}
 }
 
@@ -2012,9 +2038,12 @@ TEST_F_TIMEOUT(readahead, mincore, WAIT_TIMEOUT)
  * SIGKILL while the collapse is still held.
  *
  * The hold: pages from the middle of the range on are paged out to a swap
- * device whose writes take IO_DELAY_MS.  MADV_COLLAPSE then reaches the
- * first with the huge page already in the page cache below it, finds the
- * page still in the swap cache under writeback and waits for the write.
+ * device whose writes take HOLD_DELAY_MS.  MADV_COLLAPSE then reaches the
+ * first of them with the huge page already in the page cache below it,
+ * finds the page still in the swap cache under writeback and waits for
+ * the write.  Only the pages below it are judged: the others may be
+ * reclaimed from the swap cache once written, and are then rightly not
+ * resident.
  */
 struct hold {
 	int fd;			/* the memfd */
@@ -2024,7 +2053,8 @@ struct hold {
 	pthread_t th;
 	bool started;
 	atomic_ulong tid;	/* of the collapsing thread */
-	atomic_ulong done;	/* MADV_COLLAPSE has returned */
+	atomic_ulong done;	/* MADV_COLLAPSE has returned, at t_done */
+	double t_done;
 	int ret, err;
 };
 
@@ -2038,6 +2068,7 @@ static void *hold_collapse_fn(void *arg)
 	ret = madvise(h->map.addr, pmdsize, MADV_COLLAPSE);
 	h->err = ret ? errno : 0;
 	h->ret = ret;
+	h->t_done = now_ms();
 	atomic_store_explicit(&h->done, 1, memory_order_release);
 	return NULL;
 }
@@ -2047,7 +2078,12 @@ static bool hold_done(struct hold *h)
 	return atomic_load_explicit(&h->done, memory_order_acquire);
 }
 
-/* What the reader answers: the pages not resident, or SEEK_HOLE(0). */
+/* What the reader tells: its answer, and when it had it. */
+struct reading {
+	long answer;	/* pages below the first paged out not resident, or SEEK_HOLE(0) */
+	double t_end;
+};
+
 static long read_probe(struct hold *h, int probe, unsigned char *vec)
 {
 	unsigned long i;
@@ -2057,116 +2093,152 @@ static long read_probe(struct hold *h, int probe, unsigned char *vec)
 		return lseek(h->fd, 0, SEEK_HOLE);
 	if (mincore(h->map2, pmdsize, vec))
 		return -1;
-	for (i = 0; i < nr_pages; i++)
+	for (i = 0; i < nr_pages / 2; i++)
 		n += !(vec[i] & 1);
 	return n;
 }
 
-FIXTURE(killable) {
+struct killable {
 	struct nullb b;
 	int swapfd;
 	bool swapped_on;
 	struct hold h;
 };
 
+FIXTURE(killable) {
+	struct killable k;
+};
+
 FIXTURE_SETUP(killable)
 {
 	unsigned long i, w, words;
-	char buf[256], *hdr;
+	char buf[256];
 	const char *why;
-	uint32_t *info;
 	uint64_t *p;
 
-	memset(&self->h, 0, sizeof(self->h));
-	self->h.fd = -1;
-	self->h.map2 = MAP_FAILED;
-	self->h.wmap = MAP_FAILED;
-	self->swapfd = -1;
+	self->k.h.fd = -1;
+	self->k.h.map2 = MAP_FAILED;
+	self->k.h.wmap = MAP_FAILED;
+	self->k.swapfd = -1;
 	why = env_unavailable(buf, sizeof(buf));
 	if (why)
 		SKIP(return, "%s", why);
-	why = nullb_make(&self->b, "swap", true);
-	if (why)
-		SKIP(return, "%s", why);
+	/* Its own swap, alone: the writes that hold the collapse go there. */
+	if (read_file("/proc/swaps", buf, sizeof(buf)) || strchr(buf, '/'))
+		SKIP(return, "swap is on: the test needs its own swap, alone");
 
-	/* A swap header (version 1), written through and read back by swapon. */
-	self->swapfd = open(self->b.dev, O_RDWR | O_CLOEXEC);
-	ASSERT_GE(self->swapfd, 0);
-	hdr = calloc(1, psize);
-	ASSERT_NE(NULL, hdr);
-	info = (uint32_t *)(hdr + 1024);
-	info[0] = 1;					/* version */
-	info[1] = NULLB_MB * (1UL << 20) / psize - 1;	/* last_page */
-	memcpy(hdr + psize - 10, "SWAPSPACE2", 10);
-	ASSERT_EQ((ssize_t)psize, pwrite(self->swapfd, hdr, psize, 0));
-	free(hdr);
-	ASSERT_EQ(0, fsync(self->swapfd));
-	if (swapon(self->b.dev, SWAP_FLAG_PREFER | SWAP_FLAG_PRIO_MASK))
-		SKIP(return, "swapon %s: %s", self->b.dev, strerror(errno));
-	self->swapped_on = true;
-
-	self->h.fd = memfd_create("collapse_races_killable", MFD_CLOEXEC);
-	ASSERT_GE(self->h.fd, 0);
-	ASSERT_EQ(0, ftruncate(self->h.fd, pmdsize));
-	self->h.wmap = mmap(NULL, pmdsize, PROT_READ | PROT_WRITE, MAP_SHARED,
-			    self->h.fd, 0);
-	ASSERT_NE(MAP_FAILED, self->h.wmap);
+	self->k.h.fd = memfd_create("collapse_races_killable", MFD_CLOEXEC);
+	ASSERT_GE(self->k.h.fd, 0);
+	ASSERT_EQ(0, ftruncate(self->k.h.fd, pmdsize));
+	self->k.h.wmap = mmap(NULL, pmdsize, PROT_READ | PROT_WRITE,
+			      MAP_SHARED, self->k.h.fd, 0);
+	ASSERT_NE(MAP_FAILED, self->k.h.wmap);
 	/* Small pages, whatever shmem_enabled says. */
-	ASSERT_EQ(0, madvise(self->h.wmap, pmdsize, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, madvise(self->k.h.wmap, pmdsize, MADV_NOHUGEPAGE));
 	words = psize / sizeof(uint64_t);
 	for (i = 0; i < nr_pages; i++) {
-		p = (uint64_t *)(self->h.wmap + i * psize);
+		p = (uint64_t *)(self->k.h.wmap + i * psize);
 		for (w = 0; w < words; w++)
 			p[w] = data_word(1, i, w);
 	}
-	self->h.map2 = mmap(NULL, pmdsize, PROT_READ, MAP_SHARED, self->h.fd, 0);
-	ASSERT_NE(MAP_FAILED, self->h.map2);
-	ASSERT_EQ(0, area_reserve(&self->h.map));
-	ASSERT_EQ(0, area_map(&self->h.map, self->h.fd));
+	self->k.h.map2 = mmap(NULL, pmdsize, PROT_READ, MAP_SHARED,
+			      self->k.h.fd, 0);
+	ASSERT_NE(MAP_FAILED, self->k.h.map2);
+	ASSERT_EQ(0, area_reserve(&self->k.h.map));
+	ASSERT_EQ(0, area_map(&self->k.h.map, self->k.h.fd));
 	/* 6.1 wants a page table to exist, so fault one page in. */
-	(void)__atomic_load_n(self->h.map.addr, __ATOMIC_RELAXED);
+	(void)__atomic_load_n(self->k.h.map.addr, __ATOMIC_RELAXED);
 }
 
 FIXTURE_TEARDOWN(killable)
 {
-	if (self->h.started)
-		pthread_join(self->h.th, NULL);
-	area_release(&self->h.map);
-	if (self->h.map2 != MAP_FAILED)
-		munmap(self->h.map2, pmdsize);
-	if (self->h.wmap != MAP_FAILED)
-		munmap(self->h.wmap, pmdsize);
+	if (self->k.h.started)
+		pthread_join(self->k.h.th, NULL);
+	area_release(&self->k.h.map);
+	if (self->k.h.map2 != MAP_FAILED)
+		munmap(self->k.h.map2, pmdsize);
+	if (self->k.h.wmap != MAP_FAILED)
+		munmap(self->k.h.wmap, pmdsize);
 	/* Frees its swap: swapoff has nothing to read back. */
-	if (self->h.fd >= 0)
-		close(self->h.fd);
-	if (self->swapped_on)
-		swapoff(self->b.dev);
-	if (self->swapfd >= 0)
-		close(self->swapfd);
-	nullb_remove(&self->b);
+	if (self->k.h.fd >= 0)
+		close(self->k.h.fd);
+	if (self->k.swapfd >= 0)
+		close(self->k.swapfd);
+	if (self->k.swapped_on && swapoff(self->k.b.dev)) {
+		/* Never pull a device from under live swap. */
+		ksft_print_msg("swapoff %s: %s: left on, and its null_blk device\n",
+			       self->k.b.dev, strerror(errno));
+		return;
+	}
+	nullb_remove(&self->k.b);
+}
+
+/* Swap on a slow null_blk: NULL once on, else why not. */
+static const char *slow_swapon(struct killable *self, char *why, size_t len)
+{
+	const char *err;
+	uint32_t *info;
+	char *hdr;
+
+	err = nullb_make(&self->b, "swap", true, HOLD_DELAY_MS);
+	if (err)
+		return err;
+	self->swapfd = open(self->b.dev, O_RDWR | O_CLOEXEC);
+	if (self->swapfd < 0)
+		return "cannot open the null_blk device";
+	/* A version 1 swap header: swapon reads it back. */
+	hdr = calloc(1, psize);
+	if (!hdr)
+		return "no memory for a swap header";
+	info = (uint32_t *)(hdr + 1024);
+	info[0] = 1;					/* version */
+	info[1] = NULLB_MB * (1UL << 20) / psize - 1;	/* last_page */
+	memcpy(hdr + psize - 10, "SWAPSPACE2", 10);
+	if (pwrite(self->swapfd, hdr, psize, 0) != (ssize_t)psize ||
+	    fsync(self->swapfd)) {
+		free(hdr);
+		return "cannot write a swap header";
+	}
+	free(hdr);
+	if (swapon(self->b.dev, 0)) {
+		snprintf(why, len, "swapon %s: %s", self->b.dev,
+			 strerror(errno));
+		return why;
+	}
+	self->swapped_on = true;
+	return NULL;
 }
 
 static void killable_test(struct __test_metadata *_metadata,
-			  struct hold *h, int probe, const char *name)
+			  struct killable *self, int probe, const char *name)
 {
+	struct timespec ms = { 0, 1000000 };
+	char proc[64], cproc[64], wchan[64] = "", why[160];
+	double t0, t1, t_kill = 0, t_dead = 0;
 	unsigned long i, w, bad = 0;
-	char proc[64], cproc[64], wchan[64] = "";
+	struct reading rd = { -2, 0 };
+	long long allocs, allocs0;
+	struct hold *h = &self->h;
+	long reads, writes = -1;
 	unsigned char *vec;
-	double t0, t1, t_kill, t_dead = 0;
+	bool held = false;
 	struct pollfd pfd;
-	int pipefd[2], status;
-	long answer = -2;
-	bool held_at_death, asleep = false;
+	const char *err;
+	int pipefd[2];
 	pid_t pid;
 	uint64_t *p;
 
+	err = slow_swapon(self, why, sizeof(why));
+	if (err)
+		SKIP(return, "%s", err);
 	vec = malloc(nr_pages);
 	ASSERT_NE(NULL, vec);
 	/*
-	 * Swap writeback starts, and takes IO_DELAY_MS.  Four pages from the
-	 * middle on, in case one is not on an LRU list yet (still in another
-	 * CPU's batch) and cannot be paged out.
+	 * Swap writeback starts, and takes HOLD_DELAY_MS.  Four pages from
+	 * the middle on, in case one is not on an LRU list yet (still in
+	 * another CPU's batch) and cannot be paged out.
 	 */
+	allocs0 = vmstat_read("thp_collapse_alloc");
 	t0 = now_ms();
 	for (i = nr_pages / 2; i < nr_pages; i += nr_pages / 8)
 		ASSERT_EQ(0, madvise(h->wmap + i * psize, psize, MADV_PAGEOUT));
@@ -2176,97 +2248,100 @@ static void killable_test(struct __test_metadata *_metadata,
 		sched_yield();
 	snprintf(proc, sizeof(proc), "/proc/self/task/%lu",
 		 atomic_load_explicit(&h->tid, memory_order_relaxed));
-	/* Held: the collapse sleeps on the page under writeback. */
-	while (!hold_done(h) && !waits_on_folio(proc, wchan, sizeof(wchan)) &&
-	       now_ms() - t0 < IO_DELAY_MS / 2)
-		sched_yield();
-	if (hold_done(h) || !waits_on_folio(proc, wchan, sizeof(wchan))) {
+	/*
+	 * Held: the huge page was allocated, the swap writes are in flight
+	 * and the collapse sleeps on a folio (the page under writeback).
+	 */
+	while (!hold_done(h) && now_ms() - t0 < READER_MS) {
+		allocs = vmstat_read("thp_collapse_alloc");
+		nullb_inflight(&self->b, &reads, &writes);
+		held = (allocs < 0 || allocs > allocs0) && writes != 0 &&
+		       task_state(proc, wchan, sizeof(wchan)) == 'D' &&
+		       (strstr(wchan, "folio") || strstr(wchan, "page"));
+		if (held)
+			break;
+		nanosleep(&ms, NULL);
+	}
+	if (!held || hold_done(h)) {
 		free(vec);
-		SKIP(return, "the collapse was not held by swap writeback (%s, sleeping in '%s')",
-		     hold_done(h) ? "it returned" : "it did not wait", wchan);
+		SKIP(return, "collapse not held by swap writeback (%s; writes %ld; '%s')",
+		     hold_done(h) ? "it returned" : "not seen waiting",
+		     writes, wchan);
 	}
 
-	ASSERT_EQ(0, pipe(pipefd));
+	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
+	wchan[0] = '\0';	/* from now on, the reader's */
 	pid = fork();
-	ASSERT_GE(pid, 0);
 	if (!pid) {
-		answer = read_probe(h, probe, vec);
-		if (write(pipefd[1], &answer, sizeof(answer)) < 0)
+		rd.answer = read_probe(h, probe, vec);
+		rd.t_end = now_ms();
+		if (write(pipefd[1], &rd, sizeof(rd)) != sizeof(rd))
 			_exit(2);
 		_exit(0);
 	}
 	close(pipefd[1]);
-	pfd.fd = syscall(SYS_pidfd_open, pid, 0);
-	pfd.events = POLLIN;
-	ASSERT_GE(pfd.fd, 0);
+	ASSERT_GE(pid, 0);
 	snprintf(cproc, sizeof(cproc), "/proc/%d", (int)pid);
+	/* Readable with its answer, or hung up once it is dead. */
+	pfd.fd = pipefd[0];
+	pfd.events = POLLIN;
 
-	/* The reader answers, or goes to sleep on the huge page. */
 	t1 = now_ms();
-	while (poll(&pfd, 1, 0) == 0 && !hold_done(h) &&
-	       !(asleep = waits_on_folio(cproc, wchan, sizeof(wchan))) &&
-	       now_ms() - t1 < IO_DELAY_MS / 2)
-		sched_yield();
-	t_kill = now_ms();
-	if (poll(&pfd, 1, 0) == 0) {
-		/* Still in there: it must die now, the collapse still held. */
-		if (hold_done(h) && !asleep) {
+	while (poll(&pfd, 1, 1) == 0 && !hold_done(h) &&
+	       now_ms() - t1 < READER_MS)
+		;
+	if (!pfd.revents && !hold_done(h)) {
+		/* No answer while held: it must die now, the collapse held. */
+		task_state(cproc, wchan, sizeof(wchan));
+		if (now_ms() - t0 > HOLD_DELAY_MS - READER_MS) {
 			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
+			waitpid(pid, NULL, 0);
 			free(vec);
-			SKIP(return, "collapse over before the reader acted (%.0f ms)",
-			     t_kill - t1);
+			SKIP(return, "too little of the hold left to judge a kill (%.0f ms in)",
+			     now_ms() - t0);
 		}
-		ASSERT_TRUE(asleep && !hold_done(h)) {
-			TH_LOG("%s: reader neither answered nor slept on the collapse",
-			       name);
-			TH_LOG("(%.0f ms; in '%s'; collapse %s)", t_kill - t1,
-			       wchan, hold_done(h) ? "returned" : "held");
-		}
+		t_kill = now_ms();
 		ASSERT_EQ(0, kill(pid, SIGKILL));
-		ASSERT_EQ(1, poll(&pfd, 1, IO_DELAY_MS)) {
-			TH_LOG("%s: the reader outlived SIGKILL by %d ms",
-			       name, IO_DELAY_MS);
-		}
-		held_at_death = !hold_done(h);
-		t_dead = now_ms();
-		ASSERT_EQ(pid, waitpid(pid, &status, 0));
-		EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-		EXPECT_TRUE(held_at_death) {
-			TH_LOG("%s: reader killed %.0f ms into its wait", name,
-			       t_kill - t1);
-			TH_LOG("died only when the collapse returned, %.0f ms later",
-			       t_dead - t_kill);
+		if (poll(&pfd, 1, READER_MS) == 1)
+			t_dead = now_ms();
+		waitpid(pid, NULL, 0);
+		ASSERT_NE(0, t_dead) {
+			TH_LOG("%s: the reader, asleep in '%s', outlived SIGKILL by %d ms",
+			       name, wchan, READER_MS);
 		}
 	} else {
-		ASSERT_EQ(pid, waitpid(pid, &status, 0));
-		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-		ASSERT_EQ((ssize_t)sizeof(answer),
-			  read(pipefd[0], &answer, sizeof(answer)));
+		/* It answered, or the collapse returned: wait for the answer. */
+		ASSERT_EQ(1, poll(&pfd, 1, HOLD_DELAY_MS));
+		ASSERT_EQ((ssize_t)sizeof(rd), read(pipefd[0], &rd, sizeof(rd)));
+		waitpid(pid, NULL, 0);
 	}
 	close(pipefd[0]);
-	close(pfd.fd);
-	while (!hold_done(h))
-		sched_yield();
 	pthread_join(h->th, NULL);
 	h->started = false;
 
-	ksft_print_msg("# stats: %s: held %.0f ms (%s), reader %s at %.1f ms\n",
-		       name, now_ms() - t0,
-		       h->ret ? strerror(h->err) : "collapsed",
-		       t_dead ? "died on SIGKILL" : "answered",
-		       (t_dead ? t_dead : t_kill) - t1);
-	if (!t_dead && probe == PROBE_SEEK) {
-		EXPECT_EQ((long)pmdsize, answer) {
+	ksft_print_msg("stats: %s held_ms=%.0f collapse=%s reader=%s reader_ms=%.1f wchan=%s\n",
+		       name, h->t_done - t0, h->ret ? strerror(h->err) : "ok",
+		       t_dead ? "killed" : "answered",
+		       (t_dead ? t_dead : rd.t_end) - t1, wchan[0] ? wchan : "-");
+	if (t_dead) {
+		EXPECT_LT(t_dead, h->t_done) {
+			TH_LOG("%s: the reader, killed at %.0f ms,", name,
+			       t_kill - t1);
+			TH_LOG("died only as the collapse returned");
+		}
+	} else if (rd.t_end > h->t_done) {
+		free(vec);
+		SKIP(return, "the reader answered after the collapse returned: nothing to judge");
+	} else if (probe == PROBE_SEEK) {
+		EXPECT_EQ((long)pmdsize, rd.answer) {
 			TH_LOG("%s: SEEK_HOLE(0) = %ld on a written %zu-byte file",
-			       name, answer, pmdsize);
+			       name, rd.answer, pmdsize);
 			TH_LOG("while a collapse was held in flight");
 		}
-	}
-	if (!t_dead && probe == PROBE_MINCORE) {
-		EXPECT_EQ(0, answer) {
-			TH_LOG("%s: %ld of %lu written pages not resident",
-			       name, answer, nr_pages);
+	} else {
+		EXPECT_EQ(0, rd.answer) {
+			TH_LOG("%s: %ld of the %lu written pages below the hold not resident",
+			       name, rd.answer, nr_pages / 2);
 			TH_LOG("while a collapse was held in flight");
 		}
 	}
@@ -2278,22 +2353,20 @@ static void killable_test(struct __test_metadata *_metadata,
 	}
 	free(vec);
 	EXPECT_EQ(0UL, bad);
-	if (h->ret && h->err != EAGAIN)
-		ksft_print_msg("%s: MADV_COLLAPSE: %s\n", name, strerror(h->err));
 }
 
 TEST_F_TIMEOUT(killable, mincore, WAIT_TIMEOUT)
 {
 	if (_metadata->skip)
 		return;
-	killable_test(_metadata, &self->h, PROBE_MINCORE, "killable.mincore");
+	killable_test(_metadata, &self->k, PROBE_MINCORE, "killable.mincore");
 }
 
 TEST_F_TIMEOUT(killable, seek, WAIT_TIMEOUT)
 {
 	if (_metadata->skip)
 		return;
-	killable_test(_metadata, &self->h, PROBE_SEEK, "killable.seek");
+	killable_test(_metadata, &self->k, PROBE_SEEK, "killable.seek");
 }
 
 TEST_HARNESS_MAIN
