@@ -457,6 +457,16 @@ static void ctx_fini(struct ctx *c)
 	c->buf = NULL;
 }
 
+/* Write page @idx of a round's pattern at @p. */
+static void page_fill(char *p, unsigned long round, unsigned long idx)
+{
+	uint64_t *q = (uint64_t *)p;
+	size_t w, nw = psize / sizeof(uint64_t);
+
+	for (w = 0; w < nw; w++)
+		q[w] = data_word(round, idx, w);
+}
+
 /*
  * Start a round: rebuild the file from small pages (a collapsed range
  * would stay huge), remap both mappings and fault the written pages in.
@@ -465,7 +475,6 @@ static void ctx_fini(struct ctx *c)
 static int build_round(struct ctx *c, char *msg, size_t len)
 {
 	unsigned long i, j;
-	size_t w, nw = psize / sizeof(uint64_t);
 
 	c->round++;
 	layout_init(c);
@@ -473,14 +482,9 @@ static int build_round(struct ctx *c, char *msg, size_t len)
 		snprintf(msg, len, "ftruncate: %s", strerror(errno));
 		return CHECK_ERROR;
 	}
-	for (i = 0; i < nr_pages; i++) {
-		uint64_t *p = (uint64_t *)(c->wmap + i * psize);
-
-		if (c->kind[i] != PG_DATA)
-			continue;
-		for (w = 0; w < nw; w++)
-			p[w] = data_word(c->round, i, w);
-	}
+	for (i = 0; i < nr_pages; i++)
+		if (c->kind[i] == PG_DATA)
+			page_fill(c->wmap + i * psize, c->round, i);
 	/* Drop the writer's ptes: only the mapping under test maps pages. */
 	if (madvise(c->wmap, pmdsize, MADV_DONTNEED)) {
 		snprintf(msg, len, "MADV_DONTNEED: %s", strerror(errno));
@@ -2137,10 +2141,9 @@ FIXTURE(killable) {
 
 FIXTURE_SETUP(killable)
 {
-	unsigned long i, w, words;
+	unsigned long i;
 	char buf[256];
 	const char *why;
-	uint64_t *p;
 
 	self->k.h.fd = -1;
 	self->k.h.map2 = MAP_FAILED;
@@ -2163,12 +2166,8 @@ FIXTURE_SETUP(killable)
 	ASSERT_NE(MAP_FAILED, self->k.h.wmap);
 	/* Small pages, whatever shmem_enabled says. */
 	ASSERT_EQ(0, madvise(self->k.h.wmap, pmdsize, MADV_NOHUGEPAGE));
-	words = psize / sizeof(uint64_t);
-	for (i = 0; i < nr_pages; i++) {
-		p = (uint64_t *)(self->k.h.wmap + i * psize);
-		for (w = 0; w < words; w++)
-			p[w] = data_word(1, i, w);
-	}
+	for (i = 0; i < nr_pages; i++)
+		page_fill(self->k.h.wmap + i * psize, 1, i);
 	self->k.h.map2 = mmap(NULL, pmdsize, PROT_READ, MAP_SHARED,
 			      self->k.h.fd, 0);
 	ASSERT_NE(MAP_FAILED, self->k.h.map2);
@@ -2250,7 +2249,8 @@ static void killable_test(struct __test_metadata *_metadata,
 	struct timespec ms = { 0, 1000000 };
 	char proc[64], cproc[64], wchan[64] = "", why[160];
 	double t0, t1, t_kill = 0, t_dead = 0;
-	unsigned long i, w, bad = 0;
+	unsigned long i, bad = 0;
+	uint64_t got, exp;
 	struct reading rd = { -2, 0 };
 	long long allocs, allocs0;
 	struct hold *h = &self->h;
@@ -2261,7 +2261,6 @@ static void killable_test(struct __test_metadata *_metadata,
 	const char *err;
 	int pipefd[2], status;
 	pid_t pid;
-	uint64_t *p;
 
 	err = slow_swapon(self, why, sizeof(why));
 	if (err)
@@ -2394,11 +2393,9 @@ static void killable_test(struct __test_metadata *_metadata,
 		}
 	}
 	/* Whatever the collapse did, the data is all there. */
-	for (i = 0; i < nr_pages; i++) {
-		p = (uint64_t *)(h->map.addr + i * psize);
-		for (w = 0; w < psize / sizeof(uint64_t); w++)
-			bad += p[w] != data_word(1, i, w);
-	}
+	for (i = 0; i < nr_pages; i++)
+		bad += page_mismatch(h->map.addr + i * psize, PG_DATA, 1, i,
+				     &got, &exp) >= 0;
 	free(vec);
 	EXPECT_EQ(0UL, bad);
 }
