@@ -34,6 +34,39 @@ BASE_REPO=$BUILD_DIR/linux
 REF_TREE=$BUILD_DIR/reference
 OUT_DIR=$BUILD_DIR/out
 
+# Which series the scripts work on: SERIES=6.1 (the default: `series` and
+# patches/ at the top, on the 6.1 base) or SERIES=upstream (upstream/series
+# and upstream/patches/, on the 7.2 base).  SERIES_ROOT holds the series;
+# BASE_REPO is its base repository; PREPARE_BASE makes that; the worktrees
+# an upstream run makes are named with WORKTREE_PREFIX; SELFTEST_DIR is
+# where the base keeps the mm selftests.
+SERIES=${SERIES:-6.1}
+case "$SERIES" in
+6.1)
+	SERIES_ROOT=$PROJECT_ROOT
+	COVER_TEXT=$PROJECT_ROOT/Documentation/cover-letter.txt
+	MBOX_NAME=collapse-races
+	PREPARE_BASE=$PROJECT_ROOT/scripts/prepare-base
+	WORKTREE_PREFIX=
+	SELFTEST_DIR=tools/testing/selftests/vm
+	;;
+upstream)
+	SERIES_ROOT=$PROJECT_ROOT/upstream
+	COVER_TEXT=$SERIES_ROOT/cover-letter.txt
+	MBOX_NAME=collapse-races-upstream
+	BASE_REPO=$UPSTREAM_REPO
+	PREPARE_BASE=$PROJECT_ROOT/scripts/prepare-upstream
+	WORKTREE_PREFIX=upstream-
+	SELFTEST_DIR=tools/testing/selftests/mm
+	;;
+*)
+	echo "$(basename "$0"): SERIES: want 6.1 or upstream, got '$SERIES'" >&2
+	exit 2
+	;;
+esac
+# The lock held while the base repository's checkout is switched.
+BASE_LOCK=$BASE_REPO.lock
+
 die() {
 	echo "$PROG: error: $*" >&2
 	exit 1
@@ -94,10 +127,10 @@ read_series() {
 	done <"$1/series"
 }
 
-# use_worktree NAME: make (once) the worktree $BUILD_DIR/NAME of the base
-# repository and hold its lock until the script exits; sets WORKTREE.
+# use_worktree NAME: make (once) the worktree $BUILD_DIR/NAME (upstream-NAME
+# for SERIES=upstream) of the base repository and hold its lock until the script exits; sets WORKTREE.
 use_worktree() {
-	WORKTREE=$BUILD_DIR/$1
+	WORKTREE=$BUILD_DIR/$WORKTREE_PREFIX$1
 	exec 8>"$WORKTREE.lock"
 	flock 8
 	if [ ! -e "$WORKTREE/.git" ]; then
@@ -113,7 +146,7 @@ use_worktree() {
 # scripts/apply-series); another is applied with git am in $WORKTREE.
 series_commit() {
 	local p
-	if [ "$1" -ef "$PROJECT_ROOT" ]; then
+	if [ "$1" -ef "$SERIES_ROOT" ]; then
 		"$PROJECT_ROOT/scripts/apply-series" >/dev/null
 		SERIES_COMMIT=$(git -C "$BASE_REPO" rev-parse patched)
 		return
@@ -131,9 +164,9 @@ series_commit() {
 }
 
 # series_dir_arg ARG...: parse the gates' command line, [--series-dir DIR],
-# into SERIES_DIR (default: the project).
+# into SERIES_DIR (default: the project's series, $SERIES_ROOT).
 series_dir_arg() {
-	SERIES_DIR=$PROJECT_ROOT
+	SERIES_DIR=$SERIES_ROOT
 	case "$#:${1:-}" in
 	0:) ;;
 	2:--series-dir) SERIES_DIR=$2 ;;

@@ -1180,10 +1180,21 @@ static const char *env_unavailable(char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * Skip from a fixture's setup.  Not every version of the harness stops
+ * there (6.1's runs the test anyway), so each test returns at once when
+ * its fixture says it skipped.
+ */
+#define SETUP_SKIP(fmt, ...) do {					\
+	self->skipped = true;						\
+	SKIP(return, fmt, ##__VA_ARGS__);				\
+} while (0)
+
 /* ---------------------------------------------------------------- */
 
 FIXTURE(collapse) {
 	struct ctx c;
+	bool skipped;
 };
 
 FIXTURE_VARIANT(collapse) {
@@ -1214,7 +1225,7 @@ FIXTURE_SETUP(collapse)
 	self->c.fd = -1;
 	why = env_unavailable(buf, sizeof(buf));
 	if (why)
-		SKIP(return, "%s", why);
+		SETUP_SKIP("%s", why);
 	self->c.fd = memfd_create("collapse_races", MFD_CLOEXEC);
 	ASSERT_GE(self->c.fd, 0);
 	ASSERT_EQ(0, ctx_init(&self->c, variant->layout));
@@ -1243,14 +1254,14 @@ static void collapse_race(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(collapse, seek, RACE_TIMEOUT)
 {
-	if (_metadata->skip)
+	if (self->skipped)
 		return;
 	collapse_race(_metadata, &self->c, "seek", variant->name, PROBE_SEEK);
 }
 
 TEST_F_TIMEOUT(collapse, mincore, RACE_TIMEOUT)
 {
-	if (_metadata->skip)
+	if (self->skipped)
 		return;
 	collapse_race(_metadata, &self->c, "mincore", variant->name,
 		      PROBE_MINCORE);
@@ -1306,6 +1317,7 @@ static int uffd_unregister(int uffd, char *addr)
 FIXTURE(uffd) {
 	struct ctx c;
 	int uffd;
+	bool skipped;
 };
 
 FIXTURE_SETUP(uffd)
@@ -1317,12 +1329,12 @@ FIXTURE_SETUP(uffd)
 	self->uffd = -1;
 	why = env_unavailable(buf, sizeof(buf));
 	if (why)
-		SKIP(return, "%s", why);
+		SETUP_SKIP("%s", why);
 	self->uffd = uffd_open();
 	if (self->uffd < 0)
-		SKIP(return, "userfaultfd unavailable: %s", strerror(errno));
+		SETUP_SKIP("userfaultfd unavailable: %s", strerror(errno));
 	if (uffd_api(self->uffd))
-		SKIP(return, "UFFDIO_API failed: %s", strerror(errno));
+		SETUP_SKIP("UFFDIO_API failed: %s", strerror(errno));
 	self->c.fd = memfd_create("collapse_races_uffd", MFD_CLOEXEC);
 	ASSERT_GE(self->c.fd, 0);
 	ASSERT_EQ(0, ctx_init(&self->c, LAYOUT_HOLES));
@@ -1434,7 +1446,7 @@ TEST_F_TIMEOUT(uffd, collapse_ebusy, RACE_TIMEOUT)
 	int ret, err = 0, tries;
 	size_t w;
 
-	if (_metadata->skip)
+	if (self->skipped)
 		return;
 	ASSERT_EQ(CHECK_OK, build_round(c, msg, sizeof(msg))) TH_LOG("%s", msg);
 	ASSERT_EQ(CHECK_OK, strict_check(c, PROBE_MINCORE, msg, sizeof(msg)))
@@ -1692,7 +1704,7 @@ TEST_F_TIMEOUT(uffd, register_race, RACE_TIMEOUT)
 	__u64 ioctls = 0;
 	int ret;
 
-	if (_metadata->skip)
+	if (self->skipped)
 		return;
 	/* Can this kernel register shmem MODE_MISSING at all? */
 	ASSERT_EQ(CHECK_OK, build_round(&self->c, msg, sizeof(msg)))
@@ -1724,6 +1736,7 @@ TEST_F_TIMEOUT(uffd, register_race, RACE_TIMEOUT)
  */
 FIXTURE(rollback) {
 	struct ctx c;
+	bool skipped;
 };
 
 FIXTURE_SETUP(rollback)
@@ -1734,20 +1747,20 @@ FIXTURE_SETUP(rollback)
 	self->c.fd = -1;
 	why = env_unavailable(buf, sizeof(buf));
 	if (why)
-		SKIP(return, "%s", why);
+		SETUP_SKIP("%s", why);
 	if (unshare(CLONE_NEWNS))
-		SKIP(return, "unshare(CLONE_NEWNS): %s", strerror(errno));
+		SETUP_SKIP("unshare(CLONE_NEWNS): %s", strerror(errno));
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		SKIP(return, "making / private: %s", strerror(errno));
+		SETUP_SKIP("making / private: %s", strerror(errno));
 	snprintf(self->c.mnt, sizeof(self->c.mnt),
 		 "/tmp/collapse_races.XXXXXX");
 	if (!mkdtemp(self->c.mnt)) {
 		self->c.mnt[0] = '\0';
-		SKIP(return, "mkdtemp: %s", strerror(errno));
+		SETUP_SKIP("mkdtemp: %s", strerror(errno));
 	}
 	snprintf(opts, sizeof(opts), "nr_blocks=%lu,huge=never", nr_pages - 2);
 	if (mount("tmpfs", self->c.mnt, "tmpfs", 0, opts))
-		SKIP(return, "mount -t tmpfs -o %s: %s", opts,
+		SETUP_SKIP("mount -t tmpfs -o %s: %s", opts,
 		     strerror(errno));
 	self->c.mounted = true;
 	snprintf(path, sizeof(path), "%s/file", self->c.mnt);
@@ -1775,7 +1788,7 @@ TEST_F_TIMEOUT(rollback, probes, RACE_TIMEOUT)
 	char msg[512];
 	int ret;
 
-	if (_metadata->skip)
+	if (self->skipped)
 		return;
 	if (vmstat_read("thp_collapse_alloc") < 0)
 		SKIP(return, "no thp_collapse_alloc in /proc/vmstat");
@@ -1958,6 +1971,7 @@ FIXTURE(readahead) {
 	struct nullb b;
 	int fd;
 	char *map;
+	bool skipped;
 };
 
 FIXTURE_SETUP(readahead)
@@ -1969,7 +1983,7 @@ FIXTURE_SETUP(readahead)
 	psize = sysconf(_SC_PAGESIZE);
 	why = nullb_make(&self->b, "ra", false, READ_DELAY_MS);
 	if (why)
-		SKIP(return, "%s", why);
+		SETUP_SKIP("%s", why);
 }
 
 FIXTURE_TEARDOWN(readahead)
@@ -2001,7 +2015,7 @@ TEST_F_TIMEOUT(readahead, mincore, WAIT_TIMEOUT)
 	long reads, writes;
 	unsigned char *vec;
 
-	if (_metadata->skip)
+	if (self->skipped)
 		return;
 	self->fd = open(self->b.dev, O_RDONLY | O_CLOEXEC);
 	ASSERT_GE(self->fd, 0);
@@ -2137,6 +2151,7 @@ struct killable {
 
 FIXTURE(killable) {
 	struct killable k;
+	bool skipped;
 };
 
 FIXTURE_SETUP(killable)
@@ -2151,12 +2166,12 @@ FIXTURE_SETUP(killable)
 	self->k.swapfd = -1;
 	why = env_unavailable(buf, sizeof(buf));
 	if (why)
-		SKIP(return, "%s", why);
+		SETUP_SKIP("%s", why);
 	/* Its own swap, alone: the writes that hold the collapse go there. */
 	if (read_file("/proc/swaps", buf, sizeof(buf)))
-		SKIP(return, "no swap support (CONFIG_SWAP)");
+		SETUP_SKIP("no swap support (CONFIG_SWAP)");
 	if (strchr(buf, '/'))
-		SKIP(return, "swap is on: the test needs its own swap, alone");
+		SETUP_SKIP("swap is on: the test needs its own swap, alone");
 
 	self->k.h.fd = memfd_create("collapse_races_killable", MFD_CLOEXEC);
 	ASSERT_GE(self->k.h.fd, 0);
@@ -2177,33 +2192,53 @@ FIXTURE_SETUP(killable)
 	(void)__atomic_load_n(self->k.h.map.addr, __ATOMIC_RELAXED);
 }
 
+/*
+ * Undo what the killable tests set up, as far as it got, and say, with 0
+ * or an errno, whether the swap they turned on is off again.  Called by
+ * each test, which fails on a swapoff that fails, and again by the
+ * teardown, for a test that failed before it could.
+ */
+static int killable_cleanup(struct killable *k)
+{
+	if (k->h.reader > 0) {
+		kill(k->h.reader, SIGKILL);
+		waitpid(k->h.reader, NULL, 0);
+		k->h.reader = 0;
+	}
+	if (k->h.started)
+		pthread_join(k->h.th, NULL);
+	k->h.started = false;
+	area_release(&k->h.map);
+	if (k->h.map2 != MAP_FAILED)
+		munmap(k->h.map2, pmdsize);
+	k->h.map2 = MAP_FAILED;
+	if (k->h.wmap != MAP_FAILED)
+		munmap(k->h.wmap, pmdsize);
+	k->h.wmap = MAP_FAILED;
+	/* Frees its swap: swapoff has nothing to read back. */
+	if (k->h.fd >= 0)
+		close(k->h.fd);
+	k->h.fd = -1;
+	if (k->swapfd >= 0)
+		close(k->swapfd);
+	k->swapfd = -1;
+	/* Never pull a device from under live swap. */
+	if (k->swapped_on) {
+		if (swapoff(k->b.dev))
+			return errno;
+		k->swapped_on = false;
+	}
+	nullb_remove(&k->b);
+	return 0;
+}
+
 FIXTURE_TEARDOWN(killable)
 {
-	if (self->k.h.reader > 0) {
-		kill(self->k.h.reader, SIGKILL);
-		waitpid(self->k.h.reader, NULL, 0);
-	}
-	if (self->k.h.started)
-		pthread_join(self->k.h.th, NULL);
-	area_release(&self->k.h.map);
-	if (self->k.h.map2 != MAP_FAILED)
-		munmap(self->k.h.map2, pmdsize);
-	if (self->k.h.wmap != MAP_FAILED)
-		munmap(self->k.h.wmap, pmdsize);
-	/* Frees its swap: swapoff has nothing to read back. */
-	if (self->k.h.fd >= 0)
-		close(self->k.h.fd);
-	if (self->k.swapfd >= 0)
-		close(self->k.swapfd);
-	if (self->k.swapped_on && swapoff(self->k.b.dev)) {
-		/* Never pull a device from under live swap. */
+	int err = killable_cleanup(&self->k);
+
+	if (err)
 		ksft_print_msg("swapoff %s: %s: left on, and its null_blk device\n",
-			       self->k.b.dev, strerror(errno));
-		_metadata->passed = 0;
-		_metadata->skip = 0;
-		return;
-	}
-	nullb_remove(&self->k.b);
+			       self->k.b.dev, strerror(err));
 }
 
 /* Swap on a slow null_blk: NULL once on, else why not. */
@@ -2243,8 +2278,15 @@ static const char *slow_swapon(struct killable *self, char *why, size_t len)
 	return NULL;
 }
 
+/* The test proper: on a skip, says why in @skip and returns. */
+#define KILLABLE_SKIP(fmt, ...) do {					\
+	snprintf(skip, skip_len, fmt, ##__VA_ARGS__);			\
+	return;								\
+} while (0)
+
 static void killable_test(struct __test_metadata *_metadata,
-			  struct killable *self, int probe, const char *name)
+			  struct killable *self, int probe, const char *name,
+			  char *skip, size_t skip_len)
 {
 	struct timespec ms = { 0, 1000000 };
 	char proc[64], cproc[64], wchan[64] = "", why[160];
@@ -2264,7 +2306,7 @@ static void killable_test(struct __test_metadata *_metadata,
 
 	err = slow_swapon(self, why, sizeof(why));
 	if (err)
-		SKIP(return, "%s", err);
+		KILLABLE_SKIP("%s", err);
 	vec = malloc(nr_pages);
 	ASSERT_NE(NULL, vec);
 	/*
@@ -2299,14 +2341,14 @@ static void killable_test(struct __test_metadata *_metadata,
 	}
 	if (!held || hold_done(h)) {
 		free(vec);
-		SKIP(return, "collapse not held by swap writeback, zswap? (%s; writes %ld; '%s')",
+		KILLABLE_SKIP("collapse not held by swap writeback, zswap? (%s; writes %ld; '%s')",
 		     hold_done(h) ? "it returned" : "not seen waiting",
 		     writes, wchan);
 	}
 
 	if (now_ms() - t0 > HOLD_SEEN_MS) {
 		free(vec);
-		SKIP(return, "too little of the hold left to judge a reader (%.0f ms in)",
+		KILLABLE_SKIP("too little of the hold left to judge a reader (%.0f ms in)",
 		     now_ms() - t0);
 	}
 	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
@@ -2335,7 +2377,7 @@ static void killable_test(struct __test_metadata *_metadata,
 		/* No answer while held: in its call, it must die now. */
 		if (!in_call(cproc, probe, wchan, sizeof(wchan))) {
 			free(vec);
-			SKIP(return, "the reader was not in its call after %d ms",
+			KILLABLE_SKIP("the reader was not in its call after %d ms",
 			     READER_MS);
 		}
 		t_kill = now_ms();
@@ -2398,21 +2440,41 @@ static void killable_test(struct __test_metadata *_metadata,
 	EXPECT_EQ(0UL, bad);
 	/* A right answer given once the collapse was over proves nothing */
 	if (!t_dead && right && !bad && rd.t_end > h->t_done)
-		SKIP(return, "the reader answered only after the collapse returned");
+		KILLABLE_SKIP("the reader answered only after the collapse returned");
+}
+
+/*
+ * Swap goes off before the verdict, so that a swapoff that fails fails
+ * the test even when it skipped.
+ */
+static void killable_run(struct __test_metadata *_metadata,
+			 struct killable *self, int probe, const char *name)
+{
+	char skip[256] = "";
+	int err;
+
+	killable_test(_metadata, self, probe, name, skip, sizeof(skip));
+	err = killable_cleanup(self);
+	ASSERT_EQ(0, err) {
+		TH_LOG("swapoff %s: %s: left on, and its null_blk device",
+		       self->b.dev, strerror(err));
+	}
+	if (skip[0])
+		SKIP(return, "%s", skip);
 }
 
 TEST_F_TIMEOUT(killable, mincore, WAIT_TIMEOUT)
 {
-	if (_metadata->skip)
+	if (self->skipped)
 		return;
-	killable_test(_metadata, &self->k, PROBE_MINCORE, "killable.mincore");
+	killable_run(_metadata, &self->k, PROBE_MINCORE, "killable.mincore");
 }
 
 TEST_F_TIMEOUT(killable, seek, WAIT_TIMEOUT)
 {
-	if (_metadata->skip)
+	if (self->skipped)
 		return;
-	killable_test(_metadata, &self->k, PROBE_SEEK, "killable.seek");
+	killable_run(_metadata, &self->k, PROBE_SEEK, "killable.seek");
 }
 
 TEST_HARNESS_MAIN
