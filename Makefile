@@ -10,7 +10,8 @@ SELFTEST_SRC := tools/testing/selftests/mm/collapse_races.c
 SELFTEST_BIN := $(BUILD_DIR)/selftests/collapse_races
 
 .PHONY: all check deps base series kernels selftests selftest-patch \
-	bench stress mbox send clean help
+	bench stress mbox send clean help upstream-base upstream-series \
+	upstream-kernels upstream-mbox upstream-send
 
 # The main job: base and patched kernels, the race selftests on both, and
 # the table of results.
@@ -44,9 +45,10 @@ selftests: $(SELFTEST_BIN)
 $(SELFTEST_BIN): $(SELFTEST_SRC) scripts/build-selftests
 	@scripts/build-selftests
 
-# Regenerate the series' selftest patch from the sources.
-selftest-patch: base
+# Regenerate both series' selftest patches from the sources.
+selftest-patch: base upstream-base
 	@scripts/gen-selftest-patch
+	@SERIES=upstream scripts/gen-selftest-patch
 
 # What the series costs: collapse_bench on base and patched, alternating
 # boots; the table goes to $(BUILD_DIR)/results/bench.txt.
@@ -67,6 +69,22 @@ mbox: series
 # What would be mailed (git send-email --dry-run); only SEND=yes mails.
 send: series
 	@scripts/send $(if $(filter yes,$(SEND)),--really)
+
+# The upstream series (upstream/series, upstream/patches/) on Debian's 7.2.
+upstream-base: deps
+	@scripts/prepare-upstream
+
+upstream-series: upstream-base
+	@SERIES=upstream scripts/apply-series
+
+upstream-kernels: upstream-series
+	@for k in upstream upstream-patched; do scripts/build-kernel $$k || exit 1; done
+
+upstream-mbox: upstream-series
+	@SERIES=upstream scripts/mbox
+
+upstream-send: upstream-series
+	@SERIES=upstream scripts/send $(if $(filter yes,$(SEND)),--really)
 
 clean:
 	rm -rf $(BUILD_DIR)/out $(BUILD_DIR)/selftests $(BUILD_DIR)/logs

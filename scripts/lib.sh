@@ -38,7 +38,9 @@ OUT_DIR=$BUILD_DIR/out
 # patches/ at the top, on the 6.1 base) or SERIES=upstream (upstream/series
 # and upstream/patches/, on the 7.2 base).  SERIES_ROOT holds the series;
 # BASE_REPO is its base repository; PREPARE_BASE makes that; the worktrees
-# an upstream run makes are named with WORKTREE_PREFIX; SELFTEST_DIR is
+# an upstream run makes (and their O= directories and logs) are named with
+# WORKTREE_PREFIX; BASE_KERNEL is the base's kernel (scripts/build-kernel);
+# SELFTEST_DIR is
 # where the base keeps the mm selftests.
 SERIES=${SERIES:-6.1}
 case "$SERIES" in
@@ -48,6 +50,7 @@ case "$SERIES" in
 	MBOX_NAME=collapse-races
 	PREPARE_BASE=$PROJECT_ROOT/scripts/prepare-base
 	WORKTREE_PREFIX=
+	BASE_KERNEL=base
 	SELFTEST_DIR=tools/testing/selftests/vm
 	;;
 upstream)
@@ -57,6 +60,7 @@ upstream)
 	BASE_REPO=$UPSTREAM_REPO
 	PREPARE_BASE=$PROJECT_ROOT/scripts/prepare-upstream
 	WORKTREE_PREFIX=upstream-
+	BASE_KERNEL=upstream
 	SELFTEST_DIR=tools/testing/selftests/mm
 	;;
 *)
