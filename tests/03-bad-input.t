@@ -25,6 +25,12 @@ one_line_error "usage: doc-check [--series-dir DIR]" scripts/doc-check --series-
 one_line_error "usage: mbox" scripts/mbox extra
 one_line_error "usage: send [--really]" scripts/send --bogus
 
+# The upstream series.
+one_line_error "SERIES: want 6.1 or upstream, got 'nosuch'" env SERIES=nosuch scripts/apply-series
+one_line_error "unknown kernel 'nosuch'" scripts/run-mm-selftests --kernel nosuch
+one_line_error "sid no longer has linux-source-7.2 0.0-nonexistent" \
+	env UPSTREAM_PKG_VERSION=0.0-nonexistent BUILD_DIR="$tmp/build" scripts/prepare-upstream
+
 # A package missing, and no root for apt-get.
 one_line_error "missing packages" env BASE_PKG_VERSION=0.0-nonexistent scripts/install-deps --check
 one_line_error "need root to apt-get install" setpriv --reuid=65534 --regid=65534 --clear-groups \
