@@ -1,11 +1,11 @@
 # The checkpatch gate fails on a series with a style error (in a copy of
-# the series: patch 5, the mincore fix, gets "int bad=0;"), naming the patch and the error.
+# the series: patch 6, the mincore fix, gets "int bad=0;"), naming the patch and the error.
 . "$(dirname "$0")/lib.sh"
 bad_series
-p5=$(cd "$BAD/patches" && echo 0005-*.patch)
-inject_line "$BAD/patches/$p5" mm/mincore.c '^\+	unsigned char present;$' '	int bad=0;'
+p6=$(cd "$BAD/patches" && echo 0006-*.patch)
+inject_line "$BAD/patches/$p6" mm/mincore.c '^\+	unsigned char present;$' '	int bad=0;'
 expect_status_tee "$BAD/out" 1 scripts/checkpatch-series --series-dir "$BAD"
-grep -q "^$p5: total: 1 errors" "$BAD/out" || fail "patch 5 not named with 1 error"
+grep -q "^$p6: total: 1 errors" "$BAD/out" || fail "patch 6 not named with 1 error"
 grep -q "^ERROR:SPACING: spaces required around that '='" "$BAD/out" || fail "the error is not shown"
 [ "$(grep -c ': total: 0 errors, 0 warnings, 0 checks' "$BAD/out")" -eq 5 ] ||
 	fail "the other patches are not clean"

@@ -1,16 +1,16 @@
 # The documentation gate fails on a series that adds a docutils error
-# (patch 3's transhuge.rst: a literal block announced, and none) and
-# kernel-doc warnings (patch 5: a kernel-doc comment naming the wrong
+# (patch 4's transhuge.rst: a literal block announced, and none) and
+# kernel-doc warnings (patch 6: a kernel-doc comment naming the wrong
 # function), in a copy of the series, printing them.
 . "$(dirname "$0")/lib.sh"
 bad_series
-p3=$(cd "$BAD/patches" && echo 0003-*.patch)
-p5=$(cd "$BAD/patches" && echo 0005-*.patch)
+p4=$(cd "$BAD/patches" && echo 0004-*.patch)
+p6=$(cd "$BAD/patches" && echo 0006-*.patch)
 # shellcheck disable=SC2016 # the backquotes are reStructuredText's
-inject_line "$BAD/patches/$p3" Documentation/admin-guide/mm/transhuge.rst \
+inject_line "$BAD/patches/$p4" Documentation/admin-guide/mm/transhuge.rst \
 	'^\+and ``MADV_COLLAPSE`` of it fails' 'A literal block should follow::'
 for l in ' */' ' * mincore_bad() - a kernel-doc comment that names no function here' '/**'; do
-	inject_line "$BAD/patches/$p5" mm/mincore.c '^\+#define MINCORE_WAIT' "$l"
+	inject_line "$BAD/patches/$p6" mm/mincore.c '^\+#define MINCORE_WAIT' "$l"
 done
 expect_status_tee "$BAD/out" 1 scripts/doc-check --series-dir "$BAD"
 grep -qE '^    Documentation/admin-guide/mm/transhuge.rst:[0-9]*: \((WARNING|ERROR)/' "$BAD/out" ||

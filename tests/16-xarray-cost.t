@@ -1,4 +1,4 @@
-# What patch 1 adds to an xas_find() walk, in instructions per entry
+# What patch 2 adds to an xas_find() walk, in instructions per entry
 # (callgrind, exact): with xas_for_each(), at most 1% over order-0
 # entries and 10% over multi-index ones (measured: +0.4%, +5.2% at order
 # 2, +7.3% at order 9); with one xas_find() call per entry, at most 10%.

@@ -1185,9 +1185,9 @@ static const char *env_unavailable(char *buf, size_t len)
  * there (6.1's runs the test anyway), so each test returns at once when
  * its fixture says it skipped.
  */
-#define SETUP_SKIP(fmt, ...) do {					\
+#define SETUP_SKIP(statement, fmt, ...) do {				\
 	self->skipped = true;						\
-	SKIP(return, fmt, ##__VA_ARGS__);				\
+	SKIP(statement, fmt, ##__VA_ARGS__);				\
 } while (0)
 
 /* ---------------------------------------------------------------- */
@@ -1225,7 +1225,7 @@ FIXTURE_SETUP(collapse)
 	self->c.fd = -1;
 	why = env_unavailable(buf, sizeof(buf));
 	if (why)
-		SETUP_SKIP("%s", why);
+		SETUP_SKIP(return, "%s", why);
 	self->c.fd = memfd_create("collapse_races", MFD_CLOEXEC);
 	ASSERT_GE(self->c.fd, 0);
 	ASSERT_EQ(0, ctx_init(&self->c, variant->layout));
@@ -1329,12 +1329,12 @@ FIXTURE_SETUP(uffd)
 	self->uffd = -1;
 	why = env_unavailable(buf, sizeof(buf));
 	if (why)
-		SETUP_SKIP("%s", why);
+		SETUP_SKIP(return, "%s", why);
 	self->uffd = uffd_open();
 	if (self->uffd < 0)
-		SETUP_SKIP("userfaultfd unavailable: %s", strerror(errno));
+		SETUP_SKIP(return, "userfaultfd unavailable: %s", strerror(errno));
 	if (uffd_api(self->uffd))
-		SETUP_SKIP("UFFDIO_API failed: %s", strerror(errno));
+		SETUP_SKIP(return, "UFFDIO_API failed: %s", strerror(errno));
 	self->c.fd = memfd_create("collapse_races_uffd", MFD_CLOEXEC);
 	ASSERT_GE(self->c.fd, 0);
 	ASSERT_EQ(0, ctx_init(&self->c, LAYOUT_HOLES));
@@ -1747,21 +1747,25 @@ FIXTURE_SETUP(rollback)
 	self->c.fd = -1;
 	why = env_unavailable(buf, sizeof(buf));
 	if (why)
-		SETUP_SKIP("%s", why);
+		SETUP_SKIP(return, "%s", why);
 	if (unshare(CLONE_NEWNS))
-		SETUP_SKIP("unshare(CLONE_NEWNS): %s", strerror(errno));
+		SETUP_SKIP(return, "unshare(CLONE_NEWNS): %s", strerror(errno));
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		SETUP_SKIP("making / private: %s", strerror(errno));
+		SETUP_SKIP(return, "making / private: %s", strerror(errno));
 	snprintf(self->c.mnt, sizeof(self->c.mnt),
 		 "/tmp/collapse_races.XXXXXX");
 	if (!mkdtemp(self->c.mnt)) {
 		self->c.mnt[0] = '\0';
-		SETUP_SKIP("mkdtemp: %s", strerror(errno));
+		SETUP_SKIP(return, "mkdtemp: %s", strerror(errno));
 	}
 	snprintf(opts, sizeof(opts), "nr_blocks=%lu,huge=never", nr_pages - 2);
-	if (mount("tmpfs", self->c.mnt, "tmpfs", 0, opts))
-		SETUP_SKIP("mount -t tmpfs -o %s: %s", opts,
-		     strerror(errno));
+	if (mount("tmpfs", self->c.mnt, "tmpfs", 0, opts)) {
+		int err = errno;
+
+		rmdir(self->c.mnt);
+		self->c.mnt[0] = '\0';
+		SETUP_SKIP(return, "mount -t tmpfs -o %s: %s", opts, strerror(err));
+	}
 	self->c.mounted = true;
 	snprintf(path, sizeof(path), "%s/file", self->c.mnt);
 	self->c.fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -1847,6 +1851,9 @@ static int write_attr(const char *dir, const char *attr, unsigned long val)
 	return n == len ? 0 : -1;
 }
 
+/* Whether this test mounted configfs, which it then unmounts. */
+static bool configfs_mounted;
+
 /* null_blk's configfs; mounted where it belongs if nobody has yet. */
 static bool nullb_configfs(void)
 {
@@ -1855,9 +1862,22 @@ static bool nullb_configfs(void)
 	if (!access(NULLB_CONFIGFS, F_OK))
 		return true;
 	if (!read_file("/proc/mounts", mounts, sizeof(mounts)) &&
-	    !strstr(mounts, " configfs "))
-		mount("configfs", CONFIGFS, "configfs", 0, NULL);
+	    !strstr(mounts, " configfs ") &&
+	    !mount("configfs", CONFIGFS, "configfs", 0, NULL))
+		configfs_mounted = true;
 	return !access(NULLB_CONFIGFS, F_OK);
+}
+
+static void nullb_remove(struct nullb *b)
+{
+	if (b->powered)
+		write_attr(b->dir, "power", 0);
+	b->powered = false;
+	if (b->dir[0])
+		rmdir(b->dir);
+	b->dir[0] = '\0';
+	if (configfs_mounted && !umount(CONFIGFS))
+		configfs_mounted = false;
 }
 
 /*
@@ -1881,39 +1901,41 @@ static const char *nullb_make(struct nullb *b, const char *tag,
 	snprintf(b->dir, sizeof(b->dir), NULLB_CONFIGFS "/%s", b->name);
 	if (mkdir(b->dir, 0755)) {
 		b->dir[0] = '\0';
+		nullb_remove(b);
 		return "cannot make a null_blk device in " NULLB_CONFIGFS;
 	}
+	/* (Not every harness tears down after a setup skips: undo here) */
 	if (write_attr(b->dir, "size", NULLB_MB) ||
 	    write_attr(b->dir, "blocksize", psize) ||
 	    write_attr(b->dir, "irqmode", 2) ||	/* completions by timer */
 	    write_attr(b->dir, "completion_nsec", delay_ms * 1000000UL) ||
-	    write_attr(b->dir, "memory_backed", memory_backed) ||
-	    write_attr(b->dir, "power", 1))
+	    write_attr(b->dir, "memory_backed", memory_backed)) {
+		nullb_remove(b);
 		return "null_blk refused a timed, memory-backed device";
+	}
 	b->powered = true;
+	if (write_attr(b->dir, "power", 1)) {
+		nullb_remove(b);
+		return "null_blk refused to power a timed, memory-backed device";
+	}
 	/* The disk is named after the directory (before 5.19, nullb<index>) */
 	snprintf(path, sizeof(path), "/sys/block/%s", b->name);
 	if (access(path, F_OK)) {
 		snprintf(path, sizeof(path), "%s/index", b->dir);
-		if (read_file(path, buf, sizeof(buf)))
+		if (read_file(path, buf, sizeof(buf))) {
+			nullb_remove(b);
 			return "null_blk has no index for its device";
+		}
 		snprintf(b->name, sizeof(b->name), "nullb%d", atoi(buf));
 	}
 	snprintf(b->dev, sizeof(b->dev), "/dev/%s", b->name);
-	for (t0 = now_ms(); access(b->dev, F_OK); nanosleep(&ms, NULL))
-		if (now_ms() - t0 > 5000)
+	for (t0 = now_ms(); access(b->dev, F_OK); nanosleep(&ms, NULL)) {
+		if (now_ms() - t0 > 5000) {
+			nullb_remove(b);
 			return "the null_blk device node never appeared in /dev";
+		}
+	}
 	return NULL;
-}
-
-static void nullb_remove(struct nullb *b)
-{
-	if (b->powered)
-		write_attr(b->dir, "power", 0);
-	b->powered = false;
-	if (b->dir[0])
-		rmdir(b->dir);
-	b->dir[0] = '\0';
 }
 
 /* Requests in flight on the device: reads and writes, -1 if unknown. */
@@ -1983,7 +2005,7 @@ FIXTURE_SETUP(readahead)
 	psize = sysconf(_SC_PAGESIZE);
 	why = nullb_make(&self->b, "ra", false, READ_DELAY_MS);
 	if (why)
-		SETUP_SKIP("%s", why);
+		SETUP_SKIP(return, "%s", why);
 }
 
 FIXTURE_TEARDOWN(readahead)
@@ -2166,12 +2188,12 @@ FIXTURE_SETUP(killable)
 	self->k.swapfd = -1;
 	why = env_unavailable(buf, sizeof(buf));
 	if (why)
-		SETUP_SKIP("%s", why);
+		SETUP_SKIP(return, "%s", why);
 	/* Its own swap, alone: the writes that hold the collapse go there. */
 	if (read_file("/proc/swaps", buf, sizeof(buf)))
-		SETUP_SKIP("no swap support (CONFIG_SWAP)");
+		SETUP_SKIP(return, "no swap support (CONFIG_SWAP)");
 	if (strchr(buf, '/'))
-		SETUP_SKIP("swap is on: the test needs its own swap, alone");
+		SETUP_SKIP(return, "swap is on: the test needs its own swap, alone");
 
 	self->k.h.fd = memfd_create("collapse_races_killable", MFD_CLOEXEC);
 	ASSERT_GE(self->k.h.fd, 0);
@@ -2279,9 +2301,9 @@ static const char *slow_swapon(struct killable *self, char *why, size_t len)
 }
 
 /* The test proper: on a skip, says why in @skip and returns. */
-#define KILLABLE_SKIP(fmt, ...) do {					\
+#define KILLABLE_SKIP(statement, fmt, ...) do {			\
 	snprintf(skip, skip_len, fmt, ##__VA_ARGS__);			\
-	return;								\
+	statement;							\
 } while (0)
 
 static void killable_test(struct __test_metadata *_metadata,
@@ -2306,7 +2328,7 @@ static void killable_test(struct __test_metadata *_metadata,
 
 	err = slow_swapon(self, why, sizeof(why));
 	if (err)
-		KILLABLE_SKIP("%s", err);
+		KILLABLE_SKIP(return, "%s", err);
 	vec = malloc(nr_pages);
 	ASSERT_NE(NULL, vec);
 	/*
@@ -2341,15 +2363,16 @@ static void killable_test(struct __test_metadata *_metadata,
 	}
 	if (!held || hold_done(h)) {
 		free(vec);
-		KILLABLE_SKIP("collapse not held by swap writeback, zswap? (%s; writes %ld; '%s')",
-		     hold_done(h) ? "it returned" : "not seen waiting",
-		     writes, wchan);
+		KILLABLE_SKIP(return,
+			      "collapse not held by swap writeback, zswap? (%s; writes %ld; '%s')",
+			      hold_done(h) ? "it returned" : "not seen waiting",
+			      writes, wchan);
 	}
 
 	if (now_ms() - t0 > HOLD_SEEN_MS) {
 		free(vec);
-		KILLABLE_SKIP("too little of the hold left to judge a reader (%.0f ms in)",
-		     now_ms() - t0);
+		KILLABLE_SKIP(return, "too little of the hold left to judge a reader (%.0f ms in)",
+			      now_ms() - t0);
 	}
 	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
 	wchan[0] = '\0';	/* from now on, the reader's */
@@ -2377,8 +2400,8 @@ static void killable_test(struct __test_metadata *_metadata,
 		/* No answer while held: in its call, it must die now. */
 		if (!in_call(cproc, probe, wchan, sizeof(wchan))) {
 			free(vec);
-			KILLABLE_SKIP("the reader was not in its call after %d ms",
-			     READER_MS);
+			KILLABLE_SKIP(return, "the reader was not in its call after %d ms",
+				      READER_MS);
 		}
 		t_kill = now_ms();
 		ASSERT_EQ(0, kill(pid, SIGKILL));
@@ -2440,11 +2463,11 @@ static void killable_test(struct __test_metadata *_metadata,
 	EXPECT_EQ(0UL, bad);
 	/* A right answer given once the collapse was over proves nothing */
 	if (!t_dead && right && !bad && rd.t_end > h->t_done)
-		KILLABLE_SKIP("the reader answered only after the collapse returned");
+		KILLABLE_SKIP(return, "the reader answered only after the collapse returned");
 }
 
 /*
- * Swap goes off before the verdict, so that a swapoff that fails fails
+ * Swap goes off before the verdict, so that a failing swapoff fails
  * the test even when it skipped.
  */
 static void killable_run(struct __test_metadata *_metadata,
