@@ -168,13 +168,14 @@ series_commit() {
 }
 
 # series_dir_arg ARG...: parse the gates' command line, [--series-dir DIR],
-# into SERIES_DIR (default: the project's series, $SERIES_ROOT).
+# into SERIES_DIR (default: the project's series, $SERIES_ROOT).  A gate
+# with options of its own names them in GATE_OPTIONS, for the usage line.
 series_dir_arg() {
 	SERIES_DIR=$SERIES_ROOT
 	case "$#:${1:-}" in
 	0:) ;;
 	2:--series-dir) SERIES_DIR=$2 ;;
-	*) echo "usage: $PROG [--series-dir DIR]" >&2; exit 2 ;;
+	*) echo "usage: $PROG ${GATE_OPTIONS:-}[--series-dir DIR]" >&2; exit 2 ;;
 	esac
 	[ -d "$SERIES_DIR" ] || usage_error "no such directory '$SERIES_DIR'"
 	SERIES_DIR=$(cd "$SERIES_DIR" && pwd)

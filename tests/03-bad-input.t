@@ -20,7 +20,7 @@ one_line_error "missing patch: patches/0099-no-such.patch" scripts/checkpatch-se
 
 # The gates and the mail scripts.
 one_line_error "no such directory '/nonexistent'" scripts/cocci-check --series-dir /nonexistent
-one_line_error "usage: bisect-check [--series-dir DIR]" scripts/bisect-check --bogus
+one_line_error "usage: bisect-check [--objects-only] [--series-dir DIR]" scripts/bisect-check --bogus
 one_line_error "usage: doc-check [--series-dir DIR]" scripts/doc-check --series-dir
 one_line_error "usage: mbox" scripts/mbox extra
 one_line_error "usage: send [--really]" scripts/send --bogus

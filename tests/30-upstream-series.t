@@ -18,13 +18,7 @@ grep -q '^base-commit: [0-9a-f]\{40\}$' "$SERIES_ROOT/patches/0000-cover-letter.
 tmp=$(mktemp -d "$BUILD_DIR/upstream-tree.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 git -C "$BASE_REPO" archive --format=tar base | tar -x -C "$tmp"
-echo "+ quilt push -a ($n patches)"
-(cd "$tmp" && QUILT_PATCHES="$SERIES_ROOT/patches" QUILT_SERIES="$SERIES_ROOT/series" \
-	quilt push -a -q --quiltrc=/dev/null) || fail "quilt push -a failed"
-want=$(git -C "$BASE_REPO" rev-parse 'patched^{tree}')
-got=$(cd "$tmp" && rm -rf .pc && git init -q . && git add -f -A . && git write-tree)
-[ "$got" = "$want" ] || fail "quilt's tree $got differs from git am's $want"
-echo "quilt push -a gives the same tree as git am: $want"
+quilt_round_trip "$tmp"
 
 mm=$tmp/tools/testing/selftests/mm
 echo "+ make -C tools/testing/selftests/mm collapse_races (7.2's Makefile and flags)"

@@ -103,3 +103,30 @@ one_line_error() {
 	case "$err" in *"$want"*) ;; *) fail "'$*' said '$err', not '$want'" ;; esac
 	echo "  -> exit $rc: $err"
 }
+
+# quilt_round_trip DIR: apply $SERIES_ROOT's series with quilt push -a in
+# DIR, which holds the base's files (all of them, or just those the series
+# touches), and fail unless every file the series touches ends up as git am
+# left it on the `patched` branch: the same content and executable bit, or
+# absent.  Needs scripts/lib.sh sourced (BASE_REPO, SERIES_ROOT).
+quilt_round_trip() {
+	local dir=$1 n f line want got
+	n=$(grep -cvE '^\s*(#|$)' "$SERIES_ROOT/series" || true)
+	echo "+ quilt push -a ($n patches)"
+	(cd "$dir" && QUILT_PATCHES="$SERIES_ROOT/patches" QUILT_SERIES="$SERIES_ROOT/series" \
+		quilt push -a -q --quiltrc=/dev/null) || fail "quilt push -a failed"
+	n=0
+	while IFS= read -r f; do
+		n=$((n + 1))
+		line=$(git -C "$BASE_REPO" ls-tree patched -- "$f")
+		want=absent
+		[ -z "$line" ] || want=$(echo "$line" | awk '{ print $1, $3 }')
+		got=absent
+		if [ -f "$dir/$f" ]; then
+			got="100644 $(git hash-object "$dir/$f")"
+			[ ! -x "$dir/$f" ] || got="100755 ${got#* }"
+		fi
+		[ "$got" = "$want" ] || fail "$f: quilt gives '$got', git am '$want' (mode, blob)"
+	done < <(git -C "$BASE_REPO" diff --name-only base patched)
+	echo "quilt push -a gives git am's result in all $n files the series touches"
+}
