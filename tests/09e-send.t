@@ -7,9 +7,7 @@
 n=$(grep -cvE '^\s*(#|$)' series || true)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-printf '%s\n' '#!/bin/sh' "echo \"RCPT \$*\" >>'$tmp/sent'" "cat >>'$tmp/sent'" >"$tmp/server"
-chmod +x "$tmp/server"
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+stand_in_smtp "$tmp"
 
 # No FROM and no git identity: a one-line error, nothing mailed.
 expect_status_tee "$tmp/noid" 1 env -u FROM scripts/send --really -- --smtp-server="$tmp/server"
@@ -22,10 +20,7 @@ grep -q "refusing to mail as" "$tmp/ph.out" || fail "the placeholder identity wa
 [ ! -e "$tmp/sent" ] || fail "mailed as the placeholder"
 export FROM='Jane Doe <jane@example.org>'
 
-expect_status_tee "$tmp/dry" 0 scripts/send -- --smtp-server="$tmp/server"
-[ ! -e "$tmp/sent" ] || fail "the dry run mailed something"
-got=$(grep -c '^Dry-OK' "$tmp/dry" || true)
-[ "$got" -eq $((n + 1)) ] || fail "$got messages in the dry run, want $((n + 1))"
+(. scripts/lib.sh; send_dry_run "$tmp")
 grep -q '^To: .*<akpm@linux-foundation.org>' "$tmp/dry" || fail "no To: akpm"
 grep -q '^Cc: linux-mm@kvack.org' "$tmp/dry" || fail "no Cc: linux-mm"
 # Every message goes to linux-mm and akpm.

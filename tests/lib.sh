@@ -130,3 +130,69 @@ quilt_round_trip() {
 	done < <(git -C "$BASE_REPO" diff --name-only base patched)
 	echo "quilt push -a gives git am's result in all $n files the series touches"
 }
+
+# mbox_common MBOX: what every series' mbox must be (scripts/lib.sh
+# sourced, FROM set): no placeholder identity, one message per patch plus
+# the cover letter, each From: $FROM, base-commit, [PATCH i/n] subjects.
+mbox_common() {
+	local mbox=$1 n base i
+	n=$(grep -cvE '^\s*(#|$)' "$SERIES_ROOT/series" || true)
+	base=$(git -C "$BASE_REPO" rev-parse base)
+	! grep -qF "$PLACEHOLDER_IDENT" "$mbox" || fail "the placeholder identity is still in the mbox"
+	[ "$(grep -c '^From [0-9a-f]\{40\} ' "$mbox")" -eq $((n + 1)) ] ||
+		fail "$(grep -c '^From [0-9a-f]\{40\} ' "$mbox") messages in the mbox, want $((n + 1))"
+	[ "$(grep -c "^From: $FROM\$" "$mbox")" -eq $((n + 1)) ] || fail "not every message is From: $FROM"
+	grep -qx "base-commit: $base" "$mbox" || fail "no base-commit: $base"
+	for i in $(seq 0 "$n"); do
+		grep -q "^Subject: \[PATCH $i/$n\] " "$mbox" || fail "no [PATCH $i/$n]"
+	done
+}
+
+# b4_round_trip MBOX: b4 am of MBOX, then git am of what b4 made, onto the
+# base in the worktree $BUILD_DIR/[upstream-]gates, must give the tree of
+# the `patched` branch.
+b4_round_trip() {
+	local mbox=$1 n base tmp want got
+	n=$(grep -cvE '^\s*(#|$)' "$SERIES_ROOT/series" || true)
+	base=$(git -C "$BASE_REPO" rev-parse base)
+	use_worktree gates
+	git -C "$WORKTREE" am --abort >/dev/null 2>&1 || true
+	git -C "$WORKTREE" checkout -q --detach base
+	tmp=$(mktemp -d)
+	echo "+ b4 --offline-mode am -m $mbox"
+	(cd "$WORKTREE" && b4 --offline-mode am -m "$mbox" -o "$tmp") >"$tmp/b4.out" 2>&1 ||
+		{ cat "$tmp/b4.out"; rm -rf "$tmp"; fail "b4 am failed"; }
+	cat "$tmp/b4.out"
+	grep -q "Total patches: $n\$" "$tmp/b4.out" || { rm -rf "$tmp"; fail "b4 did not find $n patches"; }
+	grep -q "Base: using specified base-commit $base" "$tmp/b4.out" ||
+		{ rm -rf "$tmp"; fail "b4 did not take the base-commit $base"; }
+	echo "+ git am $(basename "$tmp"/*.mbx)"
+	git -C "$WORKTREE" am -q "$tmp"/*.mbx ||
+		{ git -C "$WORKTREE" am --abort; rm -rf "$tmp"; fail "git am of b4's mbox failed"; }
+	rm -rf "$tmp"
+	want=$(git -C "$BASE_REPO" rev-parse 'patched^{tree}')
+	got=$(git -C "$WORKTREE" rev-parse 'HEAD^{tree}')
+	[ "$got" = "$want" ] || fail "b4 am's tree $got differs from the series' $want"
+	echo "b4 am + git am of the mbox gives the series' tree: $want"
+}
+
+# stand_in_smtp DIR: DIR/server, a local program that git send-email can
+# take for --smtp-server and that only records what it is given in
+# DIR/sent; and no configuration of git is read.
+stand_in_smtp() {
+	printf '%s\n' '#!/bin/sh' "echo \"RCPT \$*\" >>'$1/sent'" "cat >>'$1/sent'" >"$1/server"
+	chmod +x "$1/server"
+	export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+}
+
+# send_dry_run DIR: make send's dry run (FROM set) shows one message per
+# patch plus the cover letter and mails nothing; its output in DIR/dry.
+send_dry_run() {
+	local dir=$1 n got
+	n=$(grep -cvE '^\s*(#|$)' "$SERIES_ROOT/series" || true)
+	expect_status_tee "$dir/dry" 0 scripts/send -- --smtp-server="$dir/server"
+	[ ! -e "$dir/sent" ] || fail "the dry run mailed something"
+	got=$(grep -c '^Dry-OK' "$dir/dry" || true)
+	[ "$got" -eq $((n + 1)) ] || fail "$got messages in the dry run, want $((n + 1))"
+	echo "make send's dry run shows $((n + 1)) messages and mails nothing"
+}
