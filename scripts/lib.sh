@@ -167,6 +167,19 @@ series_commit() {
 	SERIES_COMMIT=$(git -C "$WORKTREE" rev-parse HEAD)
 }
 
+# seed_build_dir FROM TO: make the O= directory TO a copy of the kernel
+# build in FROM, so that building in TO recompiles only what differs.
+# cp -a keeps the mtimes make goes by; objtool's build (tools/objtool)
+# records its targets by absolute path, so those are moved to TO, or it
+# would rebuild objtool, and with it every object of the kernel.
+seed_build_dir() {
+	local from=$1 to=$2
+	rm -rf "$to"
+	cp -a "$from" "$to"
+	rm -f "$to/.bench-stamp"
+	grep -rlIZ -- "$from/" "$to" | xargs -0 -r sed -i "s|$from/|$to/|g"
+}
+
 # series_dir_arg ARG...: parse the gates' command line, [--series-dir DIR],
 # into SERIES_DIR (default: the project's series, $SERIES_ROOT).  A gate
 # with options of its own names them in GATE_OPTIONS, for the usage line.
