@@ -104,6 +104,11 @@ one_line_error() {
 	echo "  -> exit $rc: $err"
 }
 
+# series_len: the number of patches in $SERIES_ROOT/series.
+series_len() {
+	grep -cvE '^\s*(#|$)' "$SERIES_ROOT/series" || true
+}
+
 # quilt_round_trip DIR: apply $SERIES_ROOT's series with quilt push -a in
 # DIR, which holds the base's files (all of them, or just those the series
 # touches), and fail unless every file the series touches ends up as git am
@@ -111,7 +116,7 @@ one_line_error() {
 # absent.  Needs scripts/lib.sh sourced (BASE_REPO, SERIES_ROOT).
 quilt_round_trip() {
 	local dir=$1 n f line want got
-	n=$(grep -cvE '^\s*(#|$)' "$SERIES_ROOT/series" || true)
+	n=$(series_len)
 	echo "+ quilt push -a ($n patches)"
 	(cd "$dir" && QUILT_PATCHES="$SERIES_ROOT/patches" QUILT_SERIES="$SERIES_ROOT/series" \
 		quilt push -a -q --quiltrc=/dev/null) || fail "quilt push -a failed"
@@ -136,7 +141,7 @@ quilt_round_trip() {
 # the cover letter, each From: $FROM, base-commit, [PATCH i/n] subjects.
 mbox_common() {
 	local mbox=$1 n base i
-	n=$(grep -cvE '^\s*(#|$)' "$SERIES_ROOT/series" || true)
+	n=$(series_len)
 	base=$(git -C "$BASE_REPO" rev-parse base)
 	! grep -qF "$PLACEHOLDER_IDENT" "$mbox" || fail "the placeholder identity is still in the mbox"
 	[ "$(grep -c '^From [0-9a-f]\{40\} ' "$mbox")" -eq $((n + 1)) ] ||
@@ -153,7 +158,7 @@ mbox_common() {
 # the `patched` branch.
 b4_round_trip() {
 	local mbox=$1 n base tmp want got
-	n=$(grep -cvE '^\s*(#|$)' "$SERIES_ROOT/series" || true)
+	n=$(series_len)
 	base=$(git -C "$BASE_REPO" rev-parse base)
 	use_worktree gates
 	git -C "$WORKTREE" am --abort >/dev/null 2>&1 || true
@@ -189,7 +194,7 @@ stand_in_smtp() {
 # patch plus the cover letter and mails nothing; its output in DIR/dry.
 send_dry_run() {
 	local dir=$1 n got
-	n=$(grep -cvE '^\s*(#|$)' "$SERIES_ROOT/series" || true)
+	n=$(series_len)
 	expect_status_tee "$dir/dry" 0 scripts/send -- --smtp-server="$dir/server"
 	[ ! -e "$dir/sent" ] || fail "the dry run mailed something"
 	got=$(grep -c '^Dry-OK' "$dir/dry" || true)
