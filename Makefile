@@ -57,7 +57,7 @@ bench:
 
 # Reliability: debug-kernel stress, the v5 3/3 deadlock on the frozen
 # comparison kernel, rollback soak, base's own selftests, 50-run flake
-# rates.  STRESS_ARGS, e.g. "--seconds 120 --flake-runs 20", tunes it.
+# rates, the race selftests on the 6.12 reference kernel.  STRESS_ARGS, e.g. "--seconds 120 --flake-runs 20", tunes it.
 stress:
 	@scripts/stress $(STRESS_ARGS)
 
