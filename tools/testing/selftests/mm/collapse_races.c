@@ -26,6 +26,9 @@
  *                      page of each page cache node (see seek_edges());
  *                      a written page, or a page already seen as data in
  *                      the round, must never be reported as a hole.
+ *  node_edge.seek      the same, aimed at the end of each page cache node:
+ *                      SEEK_HOLE from each node's last page, the next hole
+ *                      three pages on, for 300 collapses.
  *  collapse.*.mincore  the same with mincore() on both mappings: a written
  *                      page, or one already seen resident, must stay
  *                      resident.
@@ -52,8 +55,9 @@
  * every round, whether the collapse succeeded or not, the file (pread)
  * and the mapping must hold exactly what was written, zeroes elsewhere.
  *
- * Each race lasts COLLAPSE_RACE_SECONDS seconds (default 3, fractions
- * allowed), stops at the first violation and prints one "# stats:" line.
+ * Each race but node_edge.seek lasts COLLAPSE_RACE_SECONDS seconds
+ * (default 3, fractions allowed); each stops at the first violation and
+ * prints one "# stats:" line.
  * A test that saw no collapse (or no rollback, or no overlap) is skipped
  * rather than passed.
  */
