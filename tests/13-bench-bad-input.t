@@ -14,6 +14,9 @@ one_line_error "unknown option '--fast'" scripts/bench --fast
 one_line_error "unexpected argument 'base'" scripts/bench base
 one_line_error "BENCH_IMAGE_BASE: no such kernel image" \
 	env BENCH_IMAGE_BASE=/nonexistent/bzImage BENCH_IMAGE_PATCHED=/nonexistent/bzImage scripts/bench
+one_line_error "--boots: want a number from 1 to 9" scripts/bench-icount --boots 0
+one_line_error "--seconds: want a number" scripts/bench-icount --seconds soon
+one_line_error "unknown option '--fast'" scripts/bench-icount --fast
 
 # The guest binary, built into a scratch directory.
 tmp=$(mktemp -d)
@@ -25,6 +28,7 @@ one_line_error "-r: want a whole number" "$tmp/collapse_bench" -r 2.5
 one_line_error "-m: want a multiple of 2 MiB" "$tmp/collapse_bench" -m 3
 one_line_error "-s needs an argument" "$tmp/collapse_bench" -s
 one_line_error "unknown option '-x'" "$tmp/collapse_bench" -x
+one_line_error "-U" "$tmp/collapse_bench" -x
 one_line_error "unexpected argument 'now'" "$tmp/collapse_bench" now
 
 after=$(git status --porcelain --untracked-files=all -- . ':!.build' | sha1sum)
