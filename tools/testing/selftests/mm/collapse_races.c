@@ -836,11 +836,12 @@ static int seek_from(struct probe *p, int whence, unsigned long i)
  * The page cache keeps a huge page's range as one entry, in the node
  * above the 64-slot leaf nodes that held its small pages (two levels
  * above 16-slot ones, with CONFIG_BASE_SMALL), and the collapse stores
- * it there in place of those nodes at its very end.  A lockless walk that is then just leaving the last slot of
- * one of them climbs straight onto a slot of the new entry: kernels whose
- * xas_find() skipped such a slot reported the rest of the huge page as a
- * hole.  A walk that starts at the last page of a node takes that step
- * at once, so seek from each such page, both ways.
+ * it there in place of those nodes at its very end.  A lockless walk
+ * that is then just leaving the last slot of one of them climbs straight
+ * onto a slot of the new entry: kernels whose xas_find() skipped such a
+ * slot reported the rest of the huge page as a hole.  A walk that starts
+ * at the last page of a node takes that step at once, so seek from each
+ * such page, both ways.
  */
 #define SEEK_EDGE	16
 
