@@ -130,11 +130,13 @@
  */
 #define NODE_SLOTS		64
 /*
- * In 10 runs each under QEMU TCG, node_edge.seek caught 7.2.13 within 1
- * to 25 collapses and Debian's 6.12 within 1 to 148; it never caught the
- * 6.18 host in 2000.  It ends after NODE_EDGE_COLLAPSES, or after
- * NODE_EDGE_SECONDS (then skipped, if fewer: a pass would mean less).
- * A pass does not show that xas_find() is right: lib/test_xarray.c does.
+ * In 10 runs each under QEMU TCG on a busy host, node_edge.seek caught
+ * 7.2.13 within 1 to 25 collapses and Debian's 6.12 within 1 to 148; on
+ * the same host idle, it missed 7.2.13 in a run of 300, and it never
+ * caught the 6.18 host itself in 2000.  It ends after
+ * NODE_EDGE_COLLAPSES, or after NODE_EDGE_SECONDS (then skipped, if
+ * fewer: a pass would mean less).  A pass does not show that xas_find()
+ * is right: lib/test_xarray.c does.
  */
 #define NODE_EDGE_COLLAPSES	300
 #define NODE_EDGE_SECONDS	240.0
