@@ -1305,6 +1305,9 @@ static void race_test(struct __test_metadata *_metadata, struct ctx *c,
 	ASSERT_EQ(CHECK_OK, ret);
 	if (!st.collapsed && !st.rollbacks)
 		SKIP(return, "no collapse happened in %lu rounds", st.rounds);
+	if (st.collapsed < c->min_collapses)
+		SKIP(return, "%lu collapses in %.0f s, not the %lu that make a pass mean something",
+		     st.collapsed, st.elapsed_ms / 1e3, c->min_collapses);
 }
 
 TEST_F_TIMEOUT(collapse, seek, RACE_TIMEOUT)
@@ -1365,18 +1368,9 @@ FIXTURE_TEARDOWN(node_edge)
 
 TEST_F_TIMEOUT(node_edge, seek, RACE_TIMEOUT)
 {
-	struct stats st = { 0 };
-	char msg[512];
-	int ret;
-
 	if (self->skipped)
 		return;
-	ret = race_loop(&self->c, PROBE_NODE_EDGES, &st, msg, sizeof(msg));
-	race_report("node_edge.seek", ret, &st, msg);
-	ASSERT_EQ(CHECK_OK, ret);
-	if (st.collapsed < NODE_EDGE_COLLAPSES)
-		SKIP(return, "%lu collapses in %.0f s, not the %d that make a pass mean something",
-		     st.collapsed, st.elapsed_ms / 1e3, NODE_EDGE_COLLAPSES);
+	race_test(_metadata, &self->c, "node_edge.seek", PROBE_NODE_EDGES);
 }
 
 /* ---------------------------------------------------------------- */
