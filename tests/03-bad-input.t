@@ -8,6 +8,8 @@ one_line_error "no such file '/nonexistent'" scripts/vm-run --kernel base --add 
 one_line_error "no such kernel image" scripts/vm-run --kernel ./nosuch/bzImage -- true
 one_line_error "--timeout" scripts/vm-run --kernel base --timeout soon -- true
 one_line_error "no COMMAND" scripts/vm-run --kernel base --
+one_line_error "--host-cpus: want a CPU list" scripts/vm-run --kernel base --host-cpus first -- true
+one_line_error "--host-cpus: '4095' is not a set of CPUs this process may run on" scripts/vm-run --kernel base --host-cpus 4095 -- true
 one_line_error "unknown kernel 'nosuch'" scripts/build-kernel nosuch
 
 # A series naming a missing patch, in a scratch copy of the project.

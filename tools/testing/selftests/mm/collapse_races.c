@@ -28,7 +28,7 @@
  *                      the round, must never be reported as a hole.
  *  node_edge.seek      the same, aimed at the end of each page cache node:
  *                      SEEK_HOLE from each node's last page, the next hole
- *                      three pages on, for 300 collapses.
+ *                      three pages on, for 100 collapses.
  *  collapse.*.mincore  the same with mincore() on both mappings: a written
  *                      page, or one already seen resident, must stay
  *                      resident.
@@ -130,15 +130,17 @@
  */
 #define NODE_SLOTS		64
 /*
- * In 10 runs each under QEMU TCG on a busy host, node_edge.seek caught
- * 7.2.13 within 1 to 25 collapses and Debian's 6.12 within 1 to 148; on
- * the same host idle, it missed 7.2.13 in a run of 300, and it never
- * caught the 6.18 host itself in 2000.  It ends after
- * NODE_EDGE_COLLAPSES, or after NODE_EDGE_SECONDS (then skipped, if
- * fewer: a pass would mean less).  A pass does not show that xas_find()
- * is right: lib/test_xarray.c does.
+ * Under QEMU TCG with both vCPUs held to one host CPU, so that each is
+ * descheduled wherever its time slice ends, node_edge.seek caught 7.2.13
+ * in 30 runs of 30 and Debian's 6.12 in 20 of 20, within 1 to 33
+ * rounds, after at most 25 completed collapses.  With the vCPUs free on
+ * an idle host it once missed 7.2.13 in a run of 300, and it never
+ * caught a 6.18 host, run directly, in 2000.  It ends after
+ * NODE_EDGE_COLLAPSES (four times the most it took), or after
+ * NODE_EDGE_SECONDS (then skipped, if fewer: a pass would mean less).
+ * A pass does not show that xas_find() is right: lib/test_xarray.c does.
  */
-#define NODE_EDGE_COLLAPSES	300
+#define NODE_EDGE_COLLAPSES	100
 #define NODE_EDGE_SECONDS	240.0
 
 static size_t psize;		/* base page size */
