@@ -131,17 +131,27 @@ read_series() {
 	done <"$1/series"
 }
 
-# use_worktree NAME: make (once) the worktree $BUILD_DIR/NAME (upstream-NAME
-# for SERIES=upstream) of the base repository and hold its lock until the script exits; sets WORKTREE.
+# use_worktree NAME [DIR...]: make (once) the worktree $BUILD_DIR/NAME
+# (upstream-NAME for SERIES=upstream) of the base repository and hold its
+# lock until the script exits; sets WORKTREE.  With DIRs, the worktree
+# holds only those top-level directories (and the top-level files): a
+# sparse checkout, a few seconds where a whole kernel tree takes 15-35.
 use_worktree() {
 	WORKTREE=$BUILD_DIR/$WORKTREE_PREFIX$1
+	shift
 	exec 8>"$WORKTREE.lock"
 	flock 8
 	if [ ! -e "$WORKTREE/.git" ]; then
-		step "making the worktree $WORKTREE"
+		step "making the worktree $WORKTREE${1:+ ($* only)}"
 		rm -rf "$WORKTREE"
 		git -C "$BASE_REPO" worktree prune
-		git -C "$BASE_REPO" worktree add -q --detach "$WORKTREE" base
+		if [ $# -eq 0 ]; then
+			git -C "$BASE_REPO" worktree add -q --detach "$WORKTREE" base
+		else
+			git -C "$BASE_REPO" worktree add -q --no-checkout --detach "$WORKTREE" base
+			git -C "$WORKTREE" sparse-checkout set --cone "$@"
+			git -C "$WORKTREE" checkout -q --detach base
+		fi
 	fi
 }
 
