@@ -10,7 +10,7 @@ p6=$(cd "$BAD/patches" && echo 0006-*.patch)
 inject_line "$BAD/patches/$p4" Documentation/admin-guide/mm/transhuge.rst \
 	'^\+and ``MADV_COLLAPSE`` of it fails' 'A literal block should follow::'
 for l in ' */' ' * mincore_bad() - a kernel-doc comment that names no function here' '/**'; do
-	inject_line "$BAD/patches/$p6" mm/mincore.c '^\+/\* Without sleeping, mincore_page_slow' "$l"
+	inject_line "$BAD/patches/$p6" mm/mincore.c '^\+/\* mincore_page\(\) could not tell without sleeping' "$l"
 done
 expect_status_tee "$BAD/out" 1 scripts/doc-check --series-dir "$BAD"
 grep -qE '^    Documentation/admin-guide/mm/transhuge.rst:[0-9]*: \((WARNING|ERROR)/' "$BAD/out" ||

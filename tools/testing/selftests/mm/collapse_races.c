@@ -38,6 +38,11 @@
  *  uffd.register_race  UFFDIO_REGISTER concurrent with MADV_COLLAPSE: a
  *                      hole seen as a hole after the registration returned
  *                      must still be a hole after the collapse returned.
+ *  uffd_fill.*.missing a write(), a write fault through another mapping
+ *                      or fallocate() of one page, in a range registered
+ *                      MODE_MISSING on a huge=always tmpfs: no huge page
+ *                      may fill the holes, each read of one through the
+ *                      registered mapping raises a MISSING event.
  *  rollback.probes     collapses that fail after the huge page was
  *                      allocated (a tmpfs too small for the holes at the
  *                      end of the range) must look atomic too.
@@ -1838,6 +1843,312 @@ TEST_F_TIMEOUT(uffd, register_race, RACE_TIMEOUT)
 /* ---------------------------------------------------------------- */
 
 /*
+ * Open, as c->fd, an unlinked file on a tmpfs of our own, mounted with
+ * @opts in a mount namespace of our own: nothing is left behind.  NULL,
+ * or why not (in @buf).
+ */
+static const char *tmpfs_file(struct ctx *c, const char *opts, char *buf,
+			      size_t len)
+{
+	char path[96];
+	int err;
+
+	if (unshare(CLONE_NEWNS)) {
+		snprintf(buf, len, "unshare(CLONE_NEWNS): %s", strerror(errno));
+		return buf;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		snprintf(buf, len, "making / private: %s", strerror(errno));
+		return buf;
+	}
+	snprintf(c->mnt, sizeof(c->mnt), "/tmp/collapse_races.XXXXXX");
+	if (!mkdtemp(c->mnt)) {
+		c->mnt[0] = '\0';
+		snprintf(buf, len, "mkdtemp: %s", strerror(errno));
+		return buf;
+	}
+	if (mount("tmpfs", c->mnt, "tmpfs", 0, opts)) {
+		snprintf(buf, len, "mount -t tmpfs -o %s: %s", opts,
+			 strerror(errno));
+		return buf;	/* ctx_fini() removes the directory */
+	}
+	c->mounted = true;
+	snprintf(path, sizeof(path), "%s/file", c->mnt);
+	c->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	err = errno;
+	if (c->fd >= 0)
+		unlink(path);
+	/* An open file keeps its tmpfs alive. */
+	if (!umount2(c->mnt, MNT_DETACH))
+		c->mounted = false;
+	if (!c->mounted && !rmdir(c->mnt))
+		c->mnt[0] = '\0';
+	if (c->fd < 0) {
+		snprintf(buf, len, "open %s: %s", path, strerror(err));
+		return buf;
+	}
+	return NULL;
+}
+
+/*
+ * A huge page allocated for a write(), a fault or fallocate() of one page
+ * fills every hole of its range, as a collapse would.  Where another
+ * mapping of the file registered that range MODE_MISSING, the holes must
+ * stay holes (a small page is allocated instead), and a read of each one
+ * through the registered mapping must raise a MISSING event.  The file is
+ * on a tmpfs of our own mounted huge=always, so that, without the
+ * registration, a huge page is what the range gets: checked first.
+ */
+enum { FILL_WRITE, FILL_FAULT, FILL_FALLOC };
+
+/* Read every FILL_STRIDE-th page through the registered mapping. */
+#define FILL_STRIDE	37
+
+FIXTURE(uffd_fill) {
+	struct ctx c;
+	int uffd;
+	bool skipped;
+};
+
+FIXTURE_VARIANT(uffd_fill) {
+	int how;
+	const char *name;
+};
+
+FIXTURE_VARIANT_ADD(uffd_fill, write) {
+	.how = FILL_WRITE,
+	.name = "write()",
+};
+
+FIXTURE_VARIANT_ADD(uffd_fill, fault) {
+	.how = FILL_FAULT,
+	.name = "a write fault through an unregistered mapping",
+};
+
+FIXTURE_VARIANT_ADD(uffd_fill, falloc) {
+	.how = FILL_FALLOC,
+	.name = "fallocate()",
+};
+
+FIXTURE_SETUP(uffd_fill)
+{
+	char buf[256];
+	const char *why;
+
+	self->c.fd = -1;
+	self->uffd = -1;
+	why = thp_unavailable();
+	if (why)
+		SETUP_SKIP(return, "%s", why);
+	why = tmpfs_file(&self->c, "huge=always", buf, sizeof(buf));
+	if (why)
+		SETUP_SKIP(return, "%s", why);
+	ASSERT_EQ(0, ctx_init(&self->c, LAYOUT_FULL));
+	self->uffd = uffd_open();
+	if (self->uffd < 0)
+		SETUP_SKIP(return, "userfaultfd unavailable: %s", strerror(errno));
+	if (uffd_api(self->uffd))
+		SETUP_SKIP(return, "UFFDIO_API failed: %s", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(uffd_fill)
+{
+	if (self->uffd >= 0)
+		close(self->uffd);
+	ctx_fini(&self->c);
+}
+
+/*
+ * Start a round: an empty file, fresh mappings, page 0 to be filled by
+ * @how and every other page a hole.
+ */
+static int fill_round(struct ctx *c, int how, char *msg, size_t len)
+{
+	unsigned long i;
+
+	c->round++;
+	for (i = 0; i < nr_pages; i++)
+		c->kind[i] = PG_HOLE;
+	c->kind[0] = how == FILL_FALLOC ? PG_FALLOC : PG_DATA;
+	if (ftruncate(c->fd, 0) || ftruncate(c->fd, pmdsize)) {
+		snprintf(msg, len, "ftruncate: %s", strerror(errno));
+		return CHECK_ERROR;
+	}
+	if (area_map(&c->map, c->fd) || area_map(&c->map2, c->fd)) {
+		snprintf(msg, len, "mmap: %s", strerror(errno));
+		return CHECK_ERROR;
+	}
+	return CHECK_OK;
+}
+
+/* Fill page 0 by @how: never through c->map, the registered mapping. */
+static int fill_page0(struct ctx *c, int how, char *msg, size_t len)
+{
+	switch (how) {
+	case FILL_WRITE:
+		page_fill(c->buf, c->round, 0);
+		if (pwrite(c->fd, c->buf, psize, 0) == (ssize_t)psize)
+			return CHECK_OK;
+		snprintf(msg, len, "pwrite: %s", strerror(errno));
+		return CHECK_ERROR;
+	case FILL_FAULT:
+		page_fill(c->map2.addr, c->round, 0);
+		return CHECK_OK;
+	default:
+		if (!fallocate(c->fd, 0, 0, psize))
+			return CHECK_OK;
+		snprintf(msg, len, "fallocate: %s", strerror(errno));
+		return CHECK_ERROR;
+	}
+}
+
+/* Resolves every MISSING fault on the registered mapping with UFFDIO_COPY. */
+struct fill_server {
+	int uffd;
+	char *base;		/* the registered mapping */
+	char *src;		/* UFFDIO_COPY source page */
+	atomic_bool stop;
+	unsigned long events;
+	int verdict;
+	char msg[256];
+};
+
+static void *fill_server_fn(void *arg)
+{
+	struct fill_server *s = arg;
+	struct pollfd pfd = { .fd = s->uffd, .events = POLLIN };
+	struct uffdio_copy copy;
+	struct uffd_msg m;
+	unsigned long idx;
+	size_t w;
+	int n;
+
+	while (!atomic_load_explicit(&s->stop, memory_order_acquire)) {
+		n = poll(&pfd, 1, 10);
+		if (n < 0 && errno != EINTR)
+			goto error;
+		if (n <= 0)
+			continue;
+		if (read(s->uffd, &m, sizeof(m)) != sizeof(m)) {
+			if (errno == EAGAIN)
+				continue;
+			goto error;
+		}
+		idx = (m.arg.pagefault.address - (unsigned long)s->base) /
+		      psize;
+		if (m.event != UFFD_EVENT_PAGEFAULT || idx >= nr_pages) {
+			s->verdict = CHECK_VIOLATION;
+			snprintf(s->msg, sizeof(s->msg),
+				 "userfaultfd event %#x at %#llx: expected a page fault in [%p, +%#zx)",
+				 m.event,
+				 (unsigned long long)m.arg.pagefault.address,
+				 s->base, pmdsize);
+			goto out;
+		}
+		for (w = 0; w < psize / sizeof(uint64_t); w++)
+			((uint64_t *)s->src)[w] = uffd_word(idx, w);
+		memset(&copy, 0, sizeof(copy));
+		copy.dst = (unsigned long)s->base + idx * psize;
+		copy.src = (unsigned long)s->src;
+		copy.len = psize;
+		if (ioctl(s->uffd, UFFDIO_COPY, &copy) && errno != EEXIST)
+			goto error;
+		s->events++;
+	}
+	return NULL;
+error:
+	s->verdict = CHECK_ERROR;
+	snprintf(s->msg, sizeof(s->msg), "userfaultfd: %s", strerror(errno));
+out:
+	/* Let a fault waiting for us go on without userfaultfd. */
+	close(s->uffd);
+	s->uffd = -1;
+	return NULL;
+}
+
+TEST_F_TIMEOUT(uffd_fill, missing, RACE_TIMEOUT)
+{
+	struct ctx *c = &self->c;
+	struct fill_server s = { .uffd = self->uffd };
+	unsigned long i, reads = 0, zero = 0, first = 0;
+	long long h0, h1, h2;
+	__u64 ioctls = 0;
+	pthread_t server;
+	uint64_t v, bad = 0;
+	char msg[512];
+
+	if (self->skipped)
+		return;
+
+	/* Unregistered, the fill must get a huge page, or there is no test. */
+	ASSERT_EQ(CHECK_OK, fill_round(c, variant->how, msg, sizeof(msg)))
+		TH_LOG("%s", msg);
+	h0 = vmstat_read("nr_shmem_hugepages");
+	ASSERT_EQ(CHECK_OK, fill_page0(c, variant->how, msg, sizeof(msg)))
+		TH_LOG("%s", msg);
+	h1 = vmstat_read("nr_shmem_hugepages");
+	if (h0 < 0 || h1 <= h0)
+		SKIP(return,
+		     "%s of one page of a huge=always tmpfs allocated no huge page (nr_shmem_hugepages %lld -> %lld)",
+		     variant->name, h0, h1);
+
+	ASSERT_EQ(CHECK_OK, fill_round(c, variant->how, msg, sizeof(msg)))
+		TH_LOG("%s", msg);
+	if (uffd_register(self->uffd, c->map.addr, &ioctls))
+		SKIP(return, "UFFDIO_REGISTER MODE_MISSING on shmem: %s",
+		     strerror(errno));
+	if (!(ioctls & (1ULL << _UFFDIO_COPY)))
+		SKIP(return, "UFFDIO_COPY not supported on shmem");
+	s.base = c->map.addr;
+	s.src = malloc(psize);
+	ASSERT_NE(NULL, s.src);
+	ASSERT_EQ(0, pthread_create(&server, NULL, fill_server_fn, &s));
+
+	h1 = vmstat_read("nr_shmem_hugepages");
+	ASSERT_EQ(CHECK_OK, fill_page0(c, variant->how, msg, sizeof(msg)))
+		TH_LOG("%s", msg);
+	h2 = vmstat_read("nr_shmem_hugepages");
+	for (i = 1; i < nr_pages; i += FILL_STRIDE) {
+		v = __atomic_load_n((uint64_t *)(c->map.addr + i * psize),
+				    __ATOMIC_RELAXED);
+		reads++;
+		if (v == uffd_word(i, 0)) {
+			c->kind[i] = PG_UFFD;
+			continue;
+		}
+		if (!zero++) {
+			first = i;
+			bad = v;
+		}
+	}
+	atomic_store_explicit(&s.stop, true, memory_order_release);
+	pthread_join(server, NULL);
+	free(s.src);
+	if (s.uffd < 0)
+		self->uffd = -1;
+	snprintf(msg, sizeof(msg),
+		 "%s of page 0: nr_shmem_hugepages %lld -> %lld; %lu reads of holes, %lu MISSING events",
+		 variant->name, h1, h2, reads, s.events);
+	TH_LOG("%s", msg);
+	ASSERT_EQ(CHECK_OK, s.verdict) TH_LOG("%s", s.msg);
+	snprintf(msg, sizeof(msg),
+		 "%lu of %lu reads of holes through the mapping registered MODE_MISSING got no event (page %lu read %#llx): the huge page that %s of page 0 allocated filled the holes behind the registration",
+		 zero, reads, first, (unsigned long long)bad, variant->name);
+	ASSERT_EQ(0UL, zero) TH_LOG("%s", msg);
+	ASSERT_GE(s.events, reads)
+		TH_LOG("%lu MISSING events for %lu reads of holes", s.events,
+		       reads);
+
+	/* The file holds page 0 and the copied pages, zeroes elsewhere. */
+	ASSERT_EQ(0, uffd_unregister(self->uffd, c->map.addr));
+	c->map_holes = false;
+	ASSERT_EQ(CHECK_OK, check_content(c, msg, sizeof(msg)))
+		TH_LOG("%s", msg);
+}
+
+/* ---------------------------------------------------------------- */
+
+/*
  * A private tmpfs with room for the written pages only: the two holes
  * at the end of the range cannot be charged, so every collapse fails
  * after the huge page was allocated and must be rolled back.
@@ -1849,41 +2160,17 @@ FIXTURE(rollback) {
 
 FIXTURE_SETUP(rollback)
 {
-	char opts[64], path[96], buf[256];
+	char opts[64], buf[256];
 	const char *why;
 
 	self->c.fd = -1;
 	why = env_unavailable(buf, sizeof(buf));
 	if (why)
 		SETUP_SKIP(return, "%s", why);
-	if (unshare(CLONE_NEWNS))
-		SETUP_SKIP(return, "unshare(CLONE_NEWNS): %s", strerror(errno));
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		SETUP_SKIP(return, "making / private: %s", strerror(errno));
-	snprintf(self->c.mnt, sizeof(self->c.mnt),
-		 "/tmp/collapse_races.XXXXXX");
-	if (!mkdtemp(self->c.mnt)) {
-		self->c.mnt[0] = '\0';
-		SETUP_SKIP(return, "mkdtemp: %s", strerror(errno));
-	}
 	snprintf(opts, sizeof(opts), "nr_blocks=%lu,huge=never", nr_pages - 2);
-	if (mount("tmpfs", self->c.mnt, "tmpfs", 0, opts)) {
-		int err = errno;
-
-		rmdir(self->c.mnt);
-		self->c.mnt[0] = '\0';
-		SETUP_SKIP(return, "mount -t tmpfs -o %s: %s", opts, strerror(err));
-	}
-	self->c.mounted = true;
-	snprintf(path, sizeof(path), "%s/file", self->c.mnt);
-	self->c.fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	ASSERT_GE(self->c.fd, 0);
-	ASSERT_EQ(0, unlink(path));
-	/* The open file keeps the tmpfs alive: leave nothing behind. */
-	ASSERT_EQ(0, umount2(self->c.mnt, MNT_DETACH));
-	self->c.mounted = false;
-	ASSERT_EQ(0, rmdir(self->c.mnt));
-	self->c.mnt[0] = '\0';
+	why = tmpfs_file(&self->c, opts, buf, sizeof(buf));
+	if (why)
+		SETUP_SKIP(return, "%s", why);
 	ASSERT_EQ(0, ctx_init(&self->c, LAYOUT_TAIL_HOLES));
 	/* The tmpfs is full: faulting a hole in would raise SIGBUS. */
 	self->c.map_holes = false;
