@@ -10,10 +10,10 @@ bad_series
 p4=$(cd "$BAD/patches" && echo 0004-*.patch)
 p5=$(cd "$BAD/patches" && echo 0005-*.patch)
 p6=$(cd "$BAD/patches" && echo 0006-*.patch)
-inject_line "$BAD/patches/$p4" mm/khugepaged.c '^\+	bool missing = false;$' '#include "bisect_demo.h"'
+inject_line "$BAD/patches/$p4" mm/khugepaged.c '^\+	SCAN_UFFD_MISSING,$' '#include "bisect_demo.h"'
 add_file "$BAD/patches/$p5" mm/bisect_demo.h '/* SPDX-License-Identifier: GPL-2.0 */'
-inject_line "$BAD/patches/$p6" mm/mincore.c '^\+	present = folio_test_uptodate\(folio\);$' \
-	'	WARN_ON_ONCE(folio->mapping == 0);'
+inject_line "$BAD/patches/$p6" mm/mincore.c '^\+		present = folio_test_uptodate\(folio\);$' \
+	'		WARN_ON_ONCE(folio->mapping == 0);'
 expect_status_tee "$BAD/out" 1 scripts/bisect-check --objects-only --series-dir "$BAD"
 for i in 1 2 3; do
 	grep -q "^step $i builds, no new" "$BAD/out" || fail "step $i should pass"
