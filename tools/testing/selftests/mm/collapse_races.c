@@ -1418,6 +1418,25 @@ static int uffd_register(int uffd, char *addr, __u64 *ioctls)
 	return ret;
 }
 
+/*
+ * Register @addr's huge page range MODE_MISSING, where UFFDIO_COPY must
+ * work: NULL, or why not (in @buf).
+ */
+static const char *uffd_register_copy(int uffd, char *addr, char *buf,
+				      size_t len)
+{
+	__u64 ioctls = 0;
+
+	if (uffd_register(uffd, addr, &ioctls)) {
+		snprintf(buf, len, "UFFDIO_REGISTER MODE_MISSING on shmem: %s",
+			 strerror(errno));
+		return buf;
+	}
+	if (!(ioctls & (1ULL << _UFFDIO_COPY)))
+		return "UFFDIO_COPY not supported on shmem";
+	return NULL;
+}
+
 static int uffd_unregister(int uffd, char *addr)
 {
 	struct uffdio_range range = {
@@ -1554,7 +1573,8 @@ TEST_F_TIMEOUT(uffd, collapse_ebusy, RACE_TIMEOUT)
 	struct stats st = { 0 };
 	pthread_t toucher, handler;
 	unsigned long hole;
-	__u64 ioctls = 0;
+	const char *why;
+	char buf[256];
 	char msg[512];
 	int ret, err = 0, tries;
 	size_t w;
@@ -1564,11 +1584,9 @@ TEST_F_TIMEOUT(uffd, collapse_ebusy, RACE_TIMEOUT)
 	ASSERT_EQ(CHECK_OK, build_round(c, msg, sizeof(msg))) TH_LOG("%s", msg);
 	ASSERT_EQ(CHECK_OK, strict_check(c, PROBE_MINCORE, msg, sizeof(msg)))
 		TH_LOG("%s", msg);
-	if (uffd_register(self->uffd, c->map.addr, &ioctls))
-		SKIP(return, "UFFDIO_REGISTER MODE_MISSING on shmem: %s",
-		     strerror(errno));
-	if (!(ioctls & (1ULL << _UFFDIO_COPY)))
-		SKIP(return, "UFFDIO_COPY not supported on shmem");
+	why = uffd_register_copy(self->uffd, c->map.addr, buf, sizeof(buf));
+	if (why)
+		SKIP(return, "%s", why);
 
 	for (tries = 0; tries < COLLAPSE_TRIES; tries++) {
 		st.rounds++;
@@ -2072,7 +2090,8 @@ TEST_F_TIMEOUT(uffd_fill, missing, RACE_TIMEOUT)
 	struct fill_server s = { .uffd = self->uffd };
 	unsigned long i, reads = 0, zero = 0, first = 0;
 	long long h0, h1, h2;
-	__u64 ioctls = 0;
+	const char *why;
+	char buf[256];
 	pthread_t server;
 	uint64_t v, bad = 0;
 	char msg[512];
@@ -2094,11 +2113,9 @@ TEST_F_TIMEOUT(uffd_fill, missing, RACE_TIMEOUT)
 
 	ASSERT_EQ(CHECK_OK, fill_round(c, variant->how, msg, sizeof(msg)))
 		TH_LOG("%s", msg);
-	if (uffd_register(self->uffd, c->map.addr, &ioctls))
-		SKIP(return, "UFFDIO_REGISTER MODE_MISSING on shmem: %s",
-		     strerror(errno));
-	if (!(ioctls & (1ULL << _UFFDIO_COPY)))
-		SKIP(return, "UFFDIO_COPY not supported on shmem");
+	why = uffd_register_copy(self->uffd, c->map.addr, buf, sizeof(buf));
+	if (why)
+		SKIP(return, "%s", why);
 	s.base = c->map.addr;
 	s.src = malloc(psize);
 	ASSERT_NE(NULL, s.src);
