@@ -4,10 +4,24 @@
  * has put the new huge page in the page cache, thousands of times, and
  * check that the rollback is invisible and leaks nothing.
  *
- * The honest way to fail late: a private tmpfs with room for the written
- * pages only (nr_blocks), the last two pages of the 2 MiB extent left as
- * holes.  collapse_file() allocates the huge page, replaces the written
- * pages one by one, then cannot charge the holes and rolls back.
+ * How the collapse is made to fail (-m MODE):
+ *   nospace  (the default) a private tmpfs with room for the written pages
+ *            only (nr_blocks), the last two pages of the 2 MiB extent
+ *            left as holes.  collapse_file() allocates the huge page,
+ *            replaces the written pages one by one, then cannot charge
+ *            the holes and rolls back: every round.
+ *   pin      a thread pins a page in the middle of the extent, over and
+ *            over, while the collapse runs (vmsplice() of it into a pipe,
+ *            then a read that releases it): the collapse finds the page
+ *            with a reference too many, before or after it replaced the
+ *            pages below it with the huge page.
+ *   memcg    the task in a memory cgroup (v2) whose limit leaves room for
+ *            less than a huge page: the charge of the huge page fails.
+ *   inject   allocation failures injected (failslab, fail_page_alloc,
+ *            CONFIG_FAULT_INJECTION_DEBUG_FS: the debug kernels) into the
+ *            collapsing task, each allocation failing with probability
+ *            -p PERCENT (default 10), during MADV_COLLAPSE only.
+ * In the modes but nospace the tmpfs has no size limit.
  *
  * Each round writes the extent with the round's stamp, maps and faults
  * it, and calls MADV_COLLAPSE while a prober thread, handed the round
@@ -19,12 +33,18 @@
  * must be back to their values before the first round (vmstat folded
  * with /proc/sys/vm/stat_refresh first).
  *
- * usage: rollback_soak [-n ROUNDS] [-t MAX-SECONDS]
+ * usage: rollback_soak [-m nospace|pin|memcg|inject] [-p PERCENT]
+ *                      [-n ROUNDS] [-t MAX-SECONDS]
  * Prints "# stats:" lines and ends with
- *   rollback_soak: rounds=N rollbacks=N collapsed=N probes=N violations=N
- *                  shmem_kb_delta=N shmem_huge_kb_delta=N
+ *   rollback_soak: mode=M rounds=N rollbacks=N collapsed=N failed=N
+ *                  probes=N violations=N shmem_kb_delta=N
+ *                  shmem_huge_kb_delta=N
+ * ("rollbacks": failures after the huge page was allocated, as
+ * thp_collapse_alloc counts; "failed": every failure, EAGAIN retried.)
  * Exits 0 when all is right, 1 on a violation or leak, 4 (kselftest
- * skip) when shmem THP or MADV_COLLAPSE is not available, 2 on usage.
+ * skip) when shmem THP, MADV_COLLAPSE or what the mode needs is not
+ * available, or no collapse failed after allocating (no rollback), 2 on
+ * usage.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,6 +61,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,12 +75,28 @@
 #define NR_PAGES	(PMD_SIZE / PSIZE)
 #define NR_WRITTEN	(NR_PAGES - 2)	/* the last two are holes */
 
+enum mode { MODE_NOSPACE, MODE_PIN, MODE_MEMCG, MODE_INJECT };
+static const char *const mode_names[] = { "nospace", "pin", "memcg", "inject" };
+static enum mode mode = MODE_NOSPACE;
+static int percent = 10;	/* inject: each allocation fails so often */
+
+#define PIN_IDX		(NR_PAGES / 2)
+#define MEMCG_ROOM	(1UL << 20)	/* under the limit: less than a huge page */
+#define DEBUGFS		"/sys/kernel/debug"
+
 static int fd = -1;
 static char *map;		/* faulted, 2 MiB aligned */
 static char *cold;		/* never faulted */
 static char mnt[64];
 
 static atomic_ulong gen, started, done, ack;
+static atomic_ulong pin_started, pin_ack;
+static int pipefd[2] = { -1, -1 };
+static char pin_verdict[256];	/* written by the pinner, read after pin_ack */
+static unsigned long pins;
+static char cgmnt[64];		/* memcg: cgroup2 mount, and our cgroup in it */
+static char cgdir[128];
+static bool cg_mounted, cg_made, cg_joined;
 static atomic_bool stop;
 static char verdict[512];	/* written by the prober, read after ack */
 static unsigned long probes;
@@ -213,6 +250,191 @@ static void wait_for(atomic_ulong *v, unsigned long want)
 		sched_yield();
 }
 
+static int skip(const char *why, int err)
+{
+	printf("SKIP: %s%s%s\n", why, err ? ": " : "", err ? strerror(err) : "");
+	return KSFT_SKIP;
+}
+
+/*
+ * pin: from the round's start until its collapse has returned, take a
+ * reference on page PIN_IDX through the faulted mapping (vmsplice() into
+ * a pipe) and drop it (read it back from the pipe), over and over.  What
+ * comes out of the pipe is the page as it was pinned: it must hold the
+ * round's stamp.
+ */
+static void *pinner(void *arg)
+{
+	static char buf[PSIZE];
+	unsigned long g = 0, n, bad;
+	struct iovec iov;
+
+	(void)arg;
+	for (;;) {
+		while ((n = atomic_load(&gen)) == g) {
+			if (atomic_load(&stop))
+				return NULL;
+			sched_yield();
+		}
+		g = n;
+		pin_verdict[0] = '\0';
+		atomic_store(&pin_started, g);
+		while (atomic_load(&done) != g && !pin_verdict[0]) {
+			iov.iov_base = map + PIN_IDX * PSIZE;
+			iov.iov_len = PSIZE;
+			if (vmsplice(pipefd[1], &iov, 1, 0) != (ssize_t)PSIZE ||
+			    read(pipefd[0], buf, PSIZE) != (ssize_t)PSIZE) {
+				snprintf(pin_verdict, sizeof(pin_verdict),
+					 "vmsplice, read: %s", strerror(errno));
+				break;
+			}
+			pins++;
+			bad = stamp_check(buf, g, PIN_IDX);
+			if (bad)
+				snprintf(pin_verdict, sizeof(pin_verdict),
+					 "page %lu, pinned by vmsplice(), word %lu = %#lx, expected round %lu's stamp",
+					 (unsigned long)PIN_IDX, bad - 1,
+					 ((unsigned long *)buf)[bad - 1], g);
+		}
+		atomic_store(&pin_ack, g);
+	}
+}
+
+/* Write @val to @dir/@attr; false if that fails. */
+static bool attr_write(const char *dir, const char *attr, const char *val)
+{
+	char path[192];
+	ssize_t n;
+	int afd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	afd = open(path, O_WRONLY);
+	if (afd < 0)
+		return false;
+	n = write(afd, val, strlen(val));
+	close(afd);
+	return n == (ssize_t)strlen(val);
+}
+
+/* memcg: leave MEMCG_ROOM under the limit, over what the round uses. */
+static int memcg_limit(bool on)
+{
+	char path[192], val[32];
+	long long cur;
+	FILE *f;
+
+	if (!on)
+		return attr_write(cgdir, "memory.max", "max") ? 0 : -1;
+	snprintf(path, sizeof(path), "%s/memory.current", cgdir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &cur) != 1)
+		cur = -1;
+	fclose(f);
+	if (cur < 0)
+		return -1;
+	snprintf(val, sizeof(val), "%llu", (cur + MEMCG_ROOM) & ~(PSIZE - 1));
+	return attr_write(cgdir, "memory.max", val) ? 0 : -1;
+}
+
+static int setup_memcg(void)
+{
+	char pid[24];
+
+	snprintf(cgmnt, sizeof(cgmnt), "/tmp/rollback_soak_cg.XXXXXX");
+	if (!mkdtemp(cgmnt))
+		return skip("mkdtemp", errno);
+	if (mount("cgroup2", cgmnt, "cgroup2", 0, NULL))
+		return skip("mount cgroup2", errno);
+	cg_mounted = true;
+	snprintf(cgdir, sizeof(cgdir), "%s/rollback_soak", cgmnt);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	if (!attr_write(cgmnt, "cgroup.subtree_control", "+memory"))
+		return skip("the memory controller on cgroup2 (CONFIG_MEMCG; not bound to cgroup v1)", errno);
+	if (mkdir(cgdir, 0755))
+		return skip("mkdir of a cgroup", errno);
+	cg_made = true;
+	if (!attr_write(cgdir, "cgroup.procs", pid))
+		return skip("joining a cgroup", errno);
+	cg_joined = true;
+	return 0;
+}
+
+static void cleanup_memcg(void)
+{
+	char pid[24];
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	if (cg_joined && !attr_write(cgmnt, "cgroup.procs", pid))
+		perror("leaving the memory cgroup");
+	if (cg_made && rmdir(cgdir))
+		perror("rmdir of the memory cgroup");
+	if (cg_mounted && umount2(cgmnt, MNT_DETACH))
+		perror("umount cgroup2");
+	if (cgmnt[0])
+		rmdir(cgmnt);
+	cg_joined = cg_made = cg_mounted = false;
+	cgmnt[0] = '\0';
+}
+
+/* inject: the collapsing task's allocations fail at random. */
+static int setup_inject(void)
+{
+	static const char *const dirs[] = { DEBUGFS "/failslab",
+					    DEBUGFS "/fail_page_alloc" };
+	char p[16];
+	unsigned int i;
+
+	if (access(dirs[0], F_OK))
+		mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
+	snprintf(p, sizeof(p), "%d", percent);
+	for (i = 0; i < 2; i++) {
+		if (access(dirs[i], F_OK))
+			return skip("no failslab and fail_page_alloc in debugfs (CONFIG_FAULT_INJECTION_DEBUG_FS)", 0);
+		if (!attr_write(dirs[i], "task-filter", "Y") ||
+		    !attr_write(dirs[i], "ignore-gfp-wait", "N") ||
+		    !attr_write(dirs[i], "verbose", "0") ||
+		    !attr_write(dirs[i], "interval", "1") ||
+		    !attr_write(dirs[i], "times", "-1") ||
+		    !attr_write(dirs[i], "probability", p))
+			return skip("fault injection settings", errno);
+	}
+	if (!attr_write(dirs[1], "ignore-gfp-highmem", "N") ||
+	    !attr_write(dirs[1], "min-order", "0"))
+		return skip("fail_page_alloc settings", errno);
+	return 0;
+}
+
+static void cleanup_inject(void)
+{
+	attr_write(DEBUGFS "/failslab", "probability", "0");
+	attr_write(DEBUGFS "/fail_page_alloc", "probability", "0");
+}
+
+/* MADV_COLLAPSE of the extent: 0 or an errno. */
+static int collapse(void)
+{
+	int mfd = -1, ret;
+
+	if (mode == MODE_INJECT) {
+		mfd = open("/proc/thread-self/make-it-fail", O_WRONLY);
+		if (mfd < 0 || write(mfd, "1", 1) != 1) {
+			perror("make-it-fail");
+			exit(1);
+		}
+	}
+	ret = madvise(map, PMD_SIZE, MADV_COLLAPSE) ? errno : 0;
+	if (mfd >= 0) {
+		if (pwrite(mfd, "0", 1, 0) != 1) {
+			perror("make-it-fail");
+			exit(1);
+		}
+		close(mfd);
+	}
+	return ret;
+}
+
 static void watchdog(int sig)
 {
 	static const char msg[] =
@@ -222,12 +444,6 @@ static void watchdog(int sig)
 	if (write(2, msg, sizeof(msg) - 1) < 0)
 		_exit(3);
 	_exit(3);
-}
-
-static int skip(const char *why, int err)
-{
-	printf("SKIP: %s%s%s\n", why, err ? ": " : "", err ? strerror(err) : "");
-	return KSFT_SKIP;
 }
 
 static int setup(void)
@@ -241,7 +457,11 @@ static int setup(void)
 	snprintf(mnt, sizeof(mnt), "/tmp/rollback_soak.XXXXXX");
 	if (!mkdtemp(mnt))
 		return skip("mkdtemp", errno);
-	snprintf(opts, sizeof(opts), "nr_blocks=%lu,huge=never", NR_WRITTEN);
+	if (mode == MODE_NOSPACE)
+		snprintf(opts, sizeof(opts), "nr_blocks=%lu,huge=never",
+			 NR_WRITTEN);
+	else
+		snprintf(opts, sizeof(opts), "huge=never");
 	if (mount("tmpfs", mnt, "tmpfs", 0, opts)) {
 		rmdir(mnt);
 		return skip("mount tmpfs", errno);
@@ -293,19 +513,43 @@ static int build(unsigned long round)
 	return 0;
 }
 
+static void usage(const char *prog)
+{
+	fprintf(stderr, "usage: %s [-m nospace|pin|memcg|inject] [-p PERCENT] [-n ROUNDS] [-t MAX-SECONDS]\n",
+		prog);
+	exit(2);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long rounds = 2000, round, rollbacks = 0, collapsed = 0;
 	unsigned long eagain = 0, other = 0, violations = 0, i, bad;
-	unsigned long nr_rounds = 0;
+	unsigned long nr_rounds = 0, failed = 0;
 	long long shmem0, huge0, shmem1, huge1, a0, a1;
 	double limit = 600, t0;
-	pthread_t th;
+	pthread_t th, pth;
 	char buf[PSIZE];
 	int opt, ret, tries;
+	bool found;
 
-	while ((opt = getopt(argc, argv, "n:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:p:n:t:")) != -1) {
 		switch (opt) {
+		case 'm':
+			found = false;
+			for (i = 0; i < 4 && !found; i++)
+				if (!strcmp(optarg, mode_names[i])) {
+					mode = i;
+					found = true;
+				}
+			if (!found) {
+				fprintf(stderr, "%s: -m: unknown mode '%s'\n",
+					argv[0], optarg);
+				return 2;
+			}
+			break;
+		case 'p':
+			percent = atoi(optarg);
+			break;
 		case 'n':
 			rounds = strtoul(optarg, NULL, 0);
 			break;
@@ -313,13 +557,14 @@ int main(int argc, char **argv)
 			limit = strtod(optarg, NULL);
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-n ROUNDS] [-t MAX-SECONDS]\n",
-				argv[0]);
-			return 2;
+			usage(argv[0]);
 		}
 	}
-	if (!rounds || !(limit > 0)) {
-		fprintf(stderr, "%s: -n and -t want positive numbers\n", argv[0]);
+	if (optind != argc)
+		usage(argv[0]);
+	if (!rounds || !(limit > 0) || percent < 1 || percent > 100) {
+		fprintf(stderr, "%s: -n and -t want positive numbers, -p 1 to 100\n",
+			argv[0]);
 		return 2;
 	}
 	if (file_value("/proc/vmstat", "thp_collapse_alloc") < 0)
@@ -330,29 +575,48 @@ int main(int argc, char **argv)
 	shmem0 = meminfo_kb("Shmem");
 	huge0 = meminfo_kb("ShmemHugePages");
 	ret = setup();
-	if (ret)
+	if (!ret && mode == MODE_MEMCG)
+		ret = setup_memcg();
+	if (!ret && mode == MODE_INJECT)
+		ret = setup_inject();
+	if (!ret && mode == MODE_PIN && pipe(pipefd)) {
+		perror("pipe");
+		ret = 1;
+	}
+	if (ret) {
+		cleanup_memcg();
 		return ret;
+	}
 	if (pthread_create(&th, NULL, prober, NULL))
+		return 1;
+	if (mode == MODE_PIN && pthread_create(&pth, NULL, pinner, NULL))
 		return 1;
 	t0 = now_s();
 	for (round = 1; round <= rounds && now_s() - t0 < limit; round++) {
 		nr_rounds = round;
-		if (build(round))
+		if ((mode == MODE_MEMCG && memcg_limit(false)) || build(round) ||
+		    (mode == MODE_MEMCG && memcg_limit(true))) {
+			perror("build, memory.max");
 			return 1;
+		}
 		atomic_store(&gen, round);
 		wait_for(&started, round);
+		if (mode == MODE_PIN)
+			wait_for(&pin_started, round);
 		/* Early EAGAIN (a page not yet on the LRU): try again. */
 		for (tries = 0; tries < 8; tries++) {
 			a0 = file_value("/proc/vmstat", "thp_collapse_alloc");
-			ret = madvise(map, PMD_SIZE, MADV_COLLAPSE);
-			if (ret)
-				ret = errno;
+			ret = collapse();
 			a1 = file_value("/proc/vmstat", "thp_collapse_alloc");
+			if (ret)
+				failed++;
 			if (ret != EAGAIN || a1 > a0)
 				break;
 		}
 		atomic_store(&done, round);
 		wait_for(&ack, round);
+		if (mode == MODE_PIN)
+			wait_for(&pin_ack, round);
 		if (!ret)
 			collapsed++;
 		else if (a1 > a0)
@@ -361,12 +625,15 @@ int main(int argc, char **argv)
 			eagain++;
 		else
 			other++;
-		if (ret == EINVAL && round == 1 && a1 == a0) {
+		if (ret == EINVAL && round == 1 && a1 == a0 &&
+		    mode != MODE_INJECT) {
 			pthread_cancel(th);
+			cleanup_memcg();
 			return skip("MADV_COLLAPSE of shmem", EINVAL);
 		}
-		if (verdict[0]) {
-			printf("# round %lu: %s\n", round, verdict);
+		if (verdict[0] || pin_verdict[0]) {
+			printf("# round %lu: %s\n", round,
+			       verdict[0] ? verdict : pin_verdict);
 			violations++;
 			break;
 		}
@@ -386,23 +653,28 @@ int main(int argc, char **argv)
 	}
 	atomic_store(&stop, true);
 	pthread_join(th, NULL);
+	if (mode == MODE_PIN)
+		pthread_join(pth, NULL);
+	if (mode == MODE_INJECT)
+		cleanup_inject();
 
 	munmap(map, PMD_SIZE);
 	munmap(cold, PMD_SIZE);
 	close(fd);
 	if (umount2(mnt, 0) || rmdir(mnt))
 		perror("umount");
+	cleanup_memcg();
 	shmem1 = meminfo_kb("Shmem");
 	huge1 = meminfo_kb("ShmemHugePages");
 
-	printf("# stats: rollback_soak rounds=%lu rollbacks=%lu collapsed=%lu early_eagain=%lu other=%lu probes=%lu seconds=%.1f\n",
-	       nr_rounds, rollbacks, collapsed, eagain, other, probes,
-	       now_s() - t0);
+	printf("# stats: rollback_soak mode=%s rounds=%lu rollbacks=%lu collapsed=%lu failed=%lu early_eagain=%lu other=%lu probes=%lu pins=%lu seconds=%.1f\n",
+	       mode_names[mode], nr_rounds, rollbacks, collapsed, failed,
+	       eagain, other, probes, pins, now_s() - t0);
 	printf("# stats: meminfo Shmem %lld -> %lld kB, ShmemHugePages %lld -> %lld kB\n",
 	       shmem0, shmem1, huge0, huge1);
-	printf("rollback_soak: rounds=%lu rollbacks=%lu collapsed=%lu probes=%lu violations=%lu shmem_kb_delta=%lld shmem_huge_kb_delta=%lld\n",
-	       nr_rounds, rollbacks, collapsed, probes, violations,
-	       shmem1 - shmem0, huge1 - huge0);
+	printf("rollback_soak: mode=%s rounds=%lu rollbacks=%lu collapsed=%lu failed=%lu probes=%lu violations=%lu shmem_kb_delta=%lld shmem_huge_kb_delta=%lld\n",
+	       mode_names[mode], nr_rounds, rollbacks, collapsed, failed,
+	       probes, violations, shmem1 - shmem0, huge1 - huge0);
 	if (violations || shmem1 != shmem0 || huge1 != huge0)
 		return 1;
 	if (!rollbacks) {

@@ -32,6 +32,12 @@
  *  collapse.*.mincore  the same with mincore() on both mappings: a written
  *                      page, or one already seen resident, must stay
  *                      resident.
+ *  cut.punch.race      a hole punch of a random byte range, racing
+ *                      MADV_COLLAPSE: once both returned, the punched
+ *                      bytes read zero and every other byte as written.
+ *  cut.truncate.race   the same with a truncation to a random size: the
+ *                      file has that size, and once extended again, all
+ *                      past it reads zero.
  *  uffd.collapse_ebusy MADV_COLLAPSE on a range with holes registered
  *                      MODE_MISSING fails with EBUSY, the holes stay holes
  *                      and a fault on one delivers the MISSING event.
@@ -46,6 +52,12 @@
  *  rollback.probes     collapses that fail after the huge page was
  *                      allocated (a tmpfs too small for the holes at the
  *                      end of the range) must look atomic too.
+ *  swapin.*            the collapse.* races on a range with written pages
+ *                      swapped out (to swap of the test's own, on a
+ *                      null_blk device), which the collapse swaps in:
+ *                      lseek() must see them as data throughout, mincore()
+ *                      as not resident until seen resident, and as
+ *                      resident once a collapse succeeded.
  *  readahead.mincore   mincore() over a block device whose pages are
  *                      under (slow, null_blk) read I/O answers at once,
  *                      "not resident": it never waits for read I/O.
@@ -58,7 +70,8 @@
  * The layouts ("variants") are: every page written; written pages with
  * holes; written pages with fallocated but never written pages.  After
  * every round, whether the collapse succeeded or not, the file (pread)
- * and the mapping must hold exactly what was written, zeroes elsewhere.
+ * and the mapping must hold exactly what was written, zeroes elsewhere,
+ * and the file truncated to 0 must have no block left allocated.
  *
  * Each race but node_edge.seek (which runs NODE_EDGE_COLLAPSES collapses)
  * lasts COLLAPSE_RACE_SECONDS seconds (default 3, fractions allowed);
@@ -158,6 +171,7 @@ enum {
 	PG_HOLE = 'H',		/* never allocated */
 	PG_FALLOC = 'F',	/* fallocated, never written */
 	PG_UFFD = 'U',		/* hole filled by our UFFDIO_COPY */
+	PG_SWAPPED = 'S',	/* written, then paged out to swap */
 };
 
 enum {
@@ -166,6 +180,7 @@ enum {
 	LAYOUT_FALLOC,
 	LAYOUT_TAIL_HOLES,	/* only the last two pages are holes */
 	LAYOUT_NODE_EDGES,	/* a hole three pages past each node's end */
+	LAYOUT_SWAPPED,		/* written pages, some swapped out, and holes */
 };
 
 /* Verdicts of probes and checks. */
@@ -175,7 +190,13 @@ enum { PROBE_SEEK = 1, PROBE_MINCORE = 2, PROBE_NODE_EDGES = 4 };
 
 static bool is_data_kind(char k)
 {
-	return k == PG_DATA || k == PG_UFFD;
+	return k == PG_DATA || k == PG_UFFD || k == PG_SWAPPED;
+}
+
+/* Resident at the start of a round (a swapped out page is data, not). */
+static bool is_resident_kind(char k)
+{
+	return is_data_kind(k) && k != PG_SWAPPED;
 }
 
 static const char *kind_name(char k)
@@ -189,6 +210,8 @@ static const char *kind_name(char k)
 		return "fallocated";
 	case PG_UFFD:
 		return "uffd-copied";
+	case PG_SWAPPED:
+		return "swapped out";
 	}
 	return "?";
 }
@@ -207,7 +230,7 @@ static uint64_t uffd_word(unsigned long idx, size_t w)
 static uint64_t expect_word(char k, unsigned long round, unsigned long idx,
 			    size_t w)
 {
-	if (k == PG_DATA)
+	if (k == PG_DATA || k == PG_SWAPPED)
 		return data_word(round, idx, w);
 	if (k == PG_UFFD)
 		return uffd_word(idx, w);
@@ -404,6 +427,8 @@ struct ctx {
 	unsigned long min_collapses;	/* end the race after so many */
 	char mnt[64];		/* private tmpfs mount, if any */
 	bool mounted;
+	unsigned long swapped;	/* pages paged out, over all rounds */
+	unsigned long swap_kept;	/* of those asked, still resident */
 };
 
 static void layout_init(struct ctx *c)
@@ -436,6 +461,16 @@ static void layout_init(struct ctx *c)
 	case LAYOUT_NODE_EDGES:
 		for (i = NODE_SLOTS; i < n; i += NODE_SLOTS)
 			c->kind[i + 2] = PG_HOLE;
+		break;
+	case LAYOUT_SWAPPED:
+		/* Which of these really went out, build_round() tells. */
+		for (i = 1; i < n; i++)
+			if (i % 8 == 5)
+				c->kind[i] = PG_HOLE;
+			else if (i % 4 == 2)
+				c->kind[i] = PG_SWAPPED;
+		for (i = n / 2; i < n / 2 + n / 16; i++)
+			c->kind[i] = PG_SWAPPED;
 		break;
 	}
 }
@@ -503,6 +538,45 @@ static void page_fill(char *p, unsigned long round, unsigned long idx)
 }
 
 /*
+ * Page the PG_SWAPPED pages out through the writer's mapping, the only
+ * one that maps them.  With swap that writes before reclaim goes on, they
+ * leave memory at once; one that stays (not on an LRU list yet, say) is
+ * a written page like the others for the round.
+ */
+static int swap_out(struct ctx *c, char *msg, size_t len)
+{
+	unsigned char *vec = (unsigned char *)c->buf;
+	unsigned long i, j;
+
+	for (i = 0; i < nr_pages; i = j) {
+		for (j = i + 1; j < nr_pages && c->kind[j] == c->kind[i]; j++)
+			;
+		if (c->kind[i] != PG_SWAPPED)
+			continue;
+		if (madvise(c->wmap + i * psize, (j - i) * psize,
+			    MADV_PAGEOUT)) {
+			snprintf(msg, len, "MADV_PAGEOUT: %s", strerror(errno));
+			return -1;
+		}
+	}
+	if (mincore(c->wmap, pmdsize, vec)) {
+		snprintf(msg, len, "mincore: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < nr_pages; i++) {
+		if (c->kind[i] != PG_SWAPPED)
+			continue;
+		if (vec[i] & 1) {
+			c->kind[i] = PG_DATA;
+			c->swap_kept++;
+		} else {
+			c->swapped++;
+		}
+	}
+	return 0;
+}
+
+/*
  * Start a round: rebuild the file from small pages (a collapsed range
  * would stay huge), remap both mappings and fault the written pages in.
  * Only the main thread runs this, while no prober runs.
@@ -510,16 +584,26 @@ static void page_fill(char *p, unsigned long round, unsigned long idx)
 static int build_round(struct ctx *c, char *msg, size_t len)
 {
 	unsigned long i, j;
+	struct stat st;
 
 	c->round++;
 	layout_init(c);
-	if (ftruncate(c->fd, 0) || ftruncate(c->fd, pmdsize)) {
-		snprintf(msg, len, "ftruncate: %s", strerror(errno));
+	if (ftruncate(c->fd, 0) || fstat(c->fd, &st) ||
+	    ftruncate(c->fd, pmdsize)) {
+		snprintf(msg, len, "ftruncate, fstat: %s", strerror(errno));
 		return CHECK_ERROR;
 	}
+	/* Whatever the last round's collapse did, nothing is left charged */
+	if (st.st_blocks) {
+		snprintf(msg, len, "truncated to 0 after round %lu: %lld blocks still allocated",
+			 c->round - 1, (long long)st.st_blocks);
+		return CHECK_VIOLATION;
+	}
 	for (i = 0; i < nr_pages; i++)
-		if (c->kind[i] == PG_DATA)
+		if (c->kind[i] == PG_DATA || c->kind[i] == PG_SWAPPED)
 			page_fill(c->wmap + i * psize, c->round, i);
+	if (c->layout == LAYOUT_SWAPPED && swap_out(c, msg, len))
+		return CHECK_ERROR;
 	/* Drop the writer's ptes: only the mapping under test maps pages. */
 	if (madvise(c->wmap, pmdsize, MADV_DONTNEED)) {
 		snprintf(msg, len, "MADV_DONTNEED: %s", strerror(errno));
@@ -631,12 +715,19 @@ struct probe {
 	size_t len;
 };
 
-static void probe_reset(struct probe *p)
+/*
+ * What is known at the start of a round: a page swapped out is data to
+ * lseek() but not resident to mincore() (a probe of both, rollback's,
+ * has no page swapped out).
+ */
+static void probe_reset(struct probe *p, int mask)
 {
+	bool (*known)(char) = mask & PROBE_MINCORE ? is_resident_kind :
+						     is_data_kind;
 	unsigned long i;
 
 	for (i = 0; i < nr_pages; i++)
-		p->known[i] = is_data_kind(p->kind[i]);
+		p->known[i] = known(p->kind[i]);
 }
 
 static bool must_be_data(const struct probe *p, unsigned long i)
@@ -913,9 +1004,9 @@ static int mincore_check(struct probe *p, char *addr, const char *which)
 	}
 	for (i = 0; i < nr_pages; i++) {
 		res = p->vec[i] & 1;
-		if (res && !may_be_data(p, i))
-			break;
-		if (!res && must_be_data(p, i))
+		/* Strict, a page swapped out must not be resident either. */
+		if (p->strict ? res != is_resident_kind(p->kind[i]) :
+		    !res && p->known[i])
 			break;
 		if (res)
 			p->known[i] = 1;
@@ -926,7 +1017,7 @@ static int mincore_check(struct probe *p, char *addr, const char *which)
 		 "%smincore(%s) page %lu (%s%s) = %#x, expected %d",
 		 p->strict ? "no collapse in flight: " : "", which, i,
 		 kind_name(p->kind[i]),
-		 !p->strict && !is_data_kind(p->kind[i]) ?
+		 !p->strict && !is_resident_kind(p->kind[i]) ?
 		 ", seen resident earlier in the round" : "",
 		 p->vec[i], !res);
 	return CHECK_VIOLATION;
@@ -1093,7 +1184,7 @@ static void *prober_fn(void *arg)
 	bool last;
 
 	while ((g = handoff_next(&r->h, g))) {
-		probe_reset(&r->p);
+		probe_reset(&r->p, r->mask);
 		r->verdict = CHECK_OK;
 		atomic_store_explicit(&r->h.started, g, memory_order_release);
 		do {
@@ -1115,6 +1206,30 @@ static int collapse(struct ctx *c, int *err)
 
 	*err = ret ? errno : 0;
 	return ret;
+}
+
+/*
+ * A collapse that succeeded swapped in what was out: the huge page is
+ * uptodate in the page cache, every page of it resident.
+ */
+static int collapsed_resident(struct ctx *c, char *msg, size_t len)
+{
+	unsigned char *vec = (unsigned char *)c->buf;
+	unsigned long i;
+
+	if (mincore(c->map2.addr, pmdsize, vec)) {
+		snprintf(msg, len, "mincore: %s", strerror(errno));
+		return CHECK_ERROR;
+	}
+	for (i = 0; i < nr_pages; i++) {
+		if (!(vec[i] & 1)) {
+			snprintf(msg, len,
+				 "MADV_COLLAPSE succeeded, then mincore(untouched mapping) page %lu (%s) = %#x, expected 1",
+				 i, kind_name(c->kind[i]), vec[i]);
+			return CHECK_VIOLATION;
+		}
+	}
+	return CHECK_OK;
 }
 
 /*
@@ -1177,7 +1292,10 @@ static int race_loop(struct ctx *c, int mask, struct stats *st, char *msg,
 			st->first_violation_ms = r.vtime - t0;
 			break;
 		}
-		ret = check_content(c, msg, len);
+		if (!rc && c->layout == LAYOUT_SWAPPED)
+			ret = collapsed_resident(c, msg, len);
+		if (!ret)
+			ret = check_content(c, msg, len);
 		if (ret) {
 			st->first_violation_ms = now_ms() - t0;
 			break;
@@ -1378,6 +1496,256 @@ TEST_F_TIMEOUT(node_edge, seek, RACE_TIMEOUT)
 	if (self->skipped)
 		return;
 	race_test(_metadata, &self->c, "node_edge.seek", PROBE_NODE_EDGES);
+}
+
+/*
+ * cut.*: a hole punch (FALLOC_FL_PUNCH_HOLE) or a truncation racing
+ * MADV_COLLAPSE, each round's cut of a random byte range, 8-byte
+ * aligned, timed to land anywhere from the collapse's start to just
+ * after its end (as long as the last collapse took).
+ * Once both have returned, every byte outside the cut must be as it was,
+ * every byte inside it zero: the punched range, or all past the new EOF
+ * (seen once the file is extended again, through pread() and through the
+ * mapping); a truncated file must have the new size.
+ */
+FIXTURE(cut) {
+	struct ctx c;
+	bool skipped;
+};
+
+FIXTURE_VARIANT(cut) {
+	const char *name;
+	bool truncate;
+};
+
+FIXTURE_VARIANT_ADD(cut, punch) {
+	.name = "punch",
+	.truncate = false,
+};
+
+FIXTURE_VARIANT_ADD(cut, truncate) {
+	.name = "truncate",
+	.truncate = true,
+};
+
+FIXTURE_SETUP(cut)
+{
+	const char *why;
+	char buf[256];
+
+	self->c.fd = -1;
+	why = env_unavailable(buf, sizeof(buf));
+	if (why)
+		SETUP_SKIP(return, "%s", why);
+	self->c.fd = memfd_create("collapse_races_cut", MFD_CLOEXEC);
+	ASSERT_GE(self->c.fd, 0);
+	ASSERT_EQ(0, ctx_init(&self->c, LAYOUT_HOLES));
+}
+
+FIXTURE_TEARDOWN(cut)
+{
+	ctx_fini(&self->c);
+}
+
+struct cutter {
+	struct handoff h;
+	atomic_ulong go;	/* the round's collapse is about to start */
+	struct ctx *c;
+	bool truncate;
+	off_t from, to;		/* the round's cut: [from, to) */
+	double delay_ms;	/* from the collapse's start to the cut */
+	double t0, t1;		/* the cut's call, start and end */
+	int err;		/* its errno, 0 if it worked */
+};
+
+static void *cutter_fn(void *arg)
+{
+	struct cutter *k = arg;
+	unsigned long g = 0;
+	double t;
+	int ret;
+
+	while ((g = handoff_next(&k->h, g))) {
+		atomic_store_explicit(&k->h.started, g, memory_order_release);
+		wait_for(&k->go, g);
+		for (t = now_ms(); now_ms() - t < k->delay_ms; )
+			;
+		k->t0 = now_ms();
+		if (k->truncate)
+			ret = ftruncate(k->c->fd, k->from);
+		else
+			ret = fallocate(k->c->fd, FALLOC_FL_PUNCH_HOLE |
+					FALLOC_FL_KEEP_SIZE, k->from,
+					k->to - k->from);
+		k->err = ret ? errno : 0;
+		k->t1 = now_ms();
+		atomic_store_explicit(&k->h.ack, g, memory_order_release);
+	}
+	return NULL;
+}
+
+/* Bytes [from, to) zero, the rest as the round wrote it. */
+static int cut_mismatch(struct ctx *c, const char *p, off_t from, off_t to,
+			const char *how, char *msg, size_t len)
+{
+	size_t w, nw = psize / sizeof(uint64_t);
+	const uint64_t *q = (const uint64_t *)p;
+	unsigned long i;
+	uint64_t e;
+	off_t off;
+
+	for (i = 0; i < nr_pages; i++) {
+		for (w = 0; w < nw; w++) {
+			off = i * psize + w * sizeof(uint64_t);
+			e = off >= from && off < to ? 0 :
+			    expect_word(c->kind[i], c->round, i, w);
+			if (q[i * nw + w] == e)
+				continue;
+			snprintf(msg, len,
+				 "%s of byte %#llx (page %lu, %s, %s the cut [%#llx, %#llx)) = %#llx, expected %#llx",
+				 how, (long long)off, i, kind_name(c->kind[i]),
+				 e ? "outside" : "inside", (long long)from,
+				 (long long)to,
+				 (unsigned long long)q[i * nw + w],
+				 (unsigned long long)e);
+			return CHECK_VIOLATION;
+		}
+	}
+	return CHECK_OK;
+}
+
+static int cut_check(struct ctx *c, struct cutter *k, char *msg, size_t len)
+{
+	size_t done = 0;
+	struct stat st;
+	ssize_t n;
+	int ret;
+
+	if (k->err) {
+		snprintf(msg, len, "%s: %s", k->truncate ? "ftruncate" :
+			 "fallocate(PUNCH_HOLE)", strerror(k->err));
+		return CHECK_ERROR;
+	}
+	if (fstat(c->fd, &st)) {
+		snprintf(msg, len, "fstat: %s", strerror(errno));
+		return CHECK_ERROR;
+	}
+	if (st.st_size != (k->truncate ? k->from : (off_t)pmdsize)) {
+		snprintf(msg, len, "size %lld after the cut [%#llx, %#llx)",
+			 (long long)st.st_size, (long long)k->from,
+			 (long long)k->to);
+		return CHECK_VIOLATION;
+	}
+	/* What lay past EOF must come back as zeroes. */
+	if (k->truncate && ftruncate(c->fd, pmdsize)) {
+		snprintf(msg, len, "ftruncate back: %s", strerror(errno));
+		return CHECK_ERROR;
+	}
+	while (done < pmdsize) {
+		n = pread(c->fd, c->buf + done, pmdsize - done, done);
+		if (n <= 0) {
+			snprintf(msg, len, "pread: %s",
+				 n ? strerror(errno) : "short read");
+			return CHECK_ERROR;
+		}
+		done += n;
+	}
+	ret = cut_mismatch(c, c->buf, k->from, k->to, "pread", msg, len);
+	if (!ret)
+		ret = cut_mismatch(c, c->map.addr, k->from, k->to,
+				   "the mapping's read", msg, len);
+	return ret;
+}
+
+static void cut_test(struct __test_metadata *_metadata, struct ctx *c,
+		     bool truncate, const char *name)
+{
+	struct cutter k = { .c = c, .truncate = truncate };
+	unsigned long overlaps = 0, before = 0, after = 0;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL ^ getpid();
+	double start, t0, t1, span = 1.0;
+	struct stats st = { 0 };
+	int ret, rc, err, tries;
+	size_t nw = psize / sizeof(uint64_t);
+	long long a0, a1;
+	bool allocated;
+	char msg[512];
+	pthread_t th;
+
+	ASSERT_EQ(0, pthread_create(&th, NULL, cutter_fn, &k));
+	start = now_ms();
+	for (;;) {
+		ret = build_round(c, msg, sizeof(msg));
+		if (!ret)
+			ret = strict_check(c, PROBE_SEEK, msg, sizeof(msg));
+		if (ret)
+			break;
+		st.rounds++;
+		/* Anywhere in the range, up to a quarter of it; or a new EOF */
+		k.from = xorshift(&seed) % (nr_pages * nw) * sizeof(uint64_t);
+		k.to = pmdsize;
+		if (!truncate)
+			k.to = k.from + (1 + xorshift(&seed) %
+					 (nr_pages * nw / 4)) * sizeof(uint64_t);
+		if (k.to > (off_t)pmdsize)
+			k.to = pmdsize;
+		/* Within the last collapse's span, or just after it */
+		k.delay_ms = (xorshift(&seed) % 1100) * span / 1000.0;
+		atomic_store_explicit(&k.h.gen, c->round, memory_order_release);
+		wait_for(&k.h.started, c->round);
+		t0 = now_ms();
+		a0 = vmstat_read("thp_collapse_alloc");
+		atomic_store_explicit(&k.go, c->round, memory_order_release);
+		for (tries = 1; ; tries++) {
+			rc = collapse(c, &err);
+			a1 = vmstat_read("thp_collapse_alloc");
+			/* A failure after the allocation: a rollback */
+			allocated = a0 >= 0 && a1 > a0;
+			stats_collapse(&st, rc, err, allocated);
+			if (!rc || err != EAGAIN || allocated ||
+			    tries == RACE_TRIES)
+				break;
+			a0 = a1;
+		}
+		t1 = now_ms();
+		wait_for(&k.h.ack, c->round);
+		if (!rc)
+			span = t1 - t0;
+		if (k.t1 < t0)
+			before++;
+		else if (k.t0 > t1)
+			after++;
+		else
+			overlaps++;
+		ret = cut_check(c, &k, msg, sizeof(msg));
+		if (ret || now_ms() - start >= c->seconds * 1e3)
+			break;
+	}
+	handoff_stop(&k.h, th);
+	st.show_overlaps = true;
+	st.overlaps = overlaps;
+	st.early = before;
+	st.late = after;
+	if (ret == CHECK_VIOLATION)
+		st.violations++;
+	st.first_violation_ms = now_ms() - start;
+	race_report(name, ret, &st, msg);
+	ASSERT_EQ(CHECK_OK, ret);
+	if (!st.collapsed)
+		SKIP(return, "no collapse happened in %lu rounds", st.rounds);
+	if (!overlaps)
+		SKIP(return, "no cut overlapped a collapse in %lu rounds",
+		     st.rounds);
+}
+
+TEST_F_TIMEOUT(cut, race, RACE_TIMEOUT)
+{
+	char name[64];
+
+	if (self->skipped)
+		return;
+	snprintf(name, sizeof(name), "cut.%s.race", variant->name);
+	cut_test(_metadata, &self->c, variant->truncate, name);
 }
 
 /* ---------------------------------------------------------------- */
@@ -2294,7 +2662,7 @@ static void nullb_remove(struct nullb *b)
 
 /*
  * A null_blk device whose every request completes @delay_ms after it was
- * issued; @memory_backed keeps what is written (swapon reads its header
+ * issued (0: as it is issued); @memory_backed keeps what is written (swapon reads its header
  * back).  NULL once its node exists, else why not.
  */
 static const char *nullb_make(struct nullb *b, const char *tag,
@@ -2316,11 +2684,15 @@ static const char *nullb_make(struct nullb *b, const char *tag,
 		nullb_remove(b);
 		return "cannot make a null_blk device in " NULLB_CONFIGFS;
 	}
-	/* (Not every harness tears down after a setup skips: undo here) */
+	/*
+	 * Completions by timer, or at once, in the submitter's context.
+	 * (Not every harness tears down after a setup skips: undo here.)
+	 */
 	if (write_attr(b->dir, "size", NULLB_MB) ||
 	    write_attr(b->dir, "blocksize", psize) ||
-	    write_attr(b->dir, "irqmode", 2) ||	/* completions by timer */
-	    write_attr(b->dir, "completion_nsec", delay_ms * 1000000UL) ||
+	    write_attr(b->dir, "irqmode", delay_ms ? 2 : 0) ||
+	    (delay_ms &&
+	     write_attr(b->dir, "completion_nsec", delay_ms * 1000000UL)) ||
 	    write_attr(b->dir, "memory_backed", memory_backed)) {
 		nullb_remove(b);
 		return "null_blk refused a timed, memory-backed device";
@@ -2362,6 +2734,83 @@ static void nullb_inflight(struct nullb *b, long *reads, long *writes)
 		*reads = *writes = -1;
 }
 
+/* Swap of the test's own, on a memory-backed null_blk device. */
+struct swapdev {
+	struct nullb b;
+	int fd;
+	bool on;
+};
+
+/*
+ * Turn on @pages pages of swap whose writes complete @delay_ms after they
+ * were issued (0: before the writer goes on, so that reclaim frees what
+ * it pages out).  NULL once on, else why not; swapdev_off() undoes what
+ * was done either way.
+ */
+static const char *swapdev_on(struct swapdev *s, const char *tag,
+			      unsigned long delay_ms, unsigned long pages,
+			      char *why, size_t len)
+{
+	const char *err;
+	uint32_t *info;
+	char *hdr;
+
+	err = nullb_make(&s->b, tag, true, delay_ms);
+	if (err)
+		return err;
+	s->fd = open(s->b.dev, O_RDWR | O_CLOEXEC);
+	if (s->fd < 0)
+		return "cannot open the null_blk device";
+	/* A version 1 swap header: swapon reads it back. */
+	hdr = calloc(1, psize);
+	if (!hdr)
+		return "no memory for a swap header";
+	info = (uint32_t *)(hdr + 1024);
+	info[0] = 1;					/* version */
+	info[1] = pages;				/* last_page */
+	memcpy(hdr + psize - 10, "SWAPSPACE2", 10);
+	if (pwrite(s->fd, hdr, psize, 0) != (ssize_t)psize || fsync(s->fd)) {
+		free(hdr);
+		return "cannot write a swap header";
+	}
+	free(hdr);
+	if (swapon(s->b.dev, 0)) {
+		snprintf(why, len, "swapon %s: %s", s->b.dev, strerror(errno));
+		return why;
+	}
+	s->on = true;
+	return NULL;
+}
+
+/*
+ * Swap off and the device gone: 0, or the errno of a swapoff that failed
+ * (then both are left, never a device pulled from under live swap).
+ * Whatever was paged out there must be freed or back in memory first.
+ */
+static int swapdev_off(struct swapdev *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	if (s->on) {
+		if (swapoff(s->b.dev))
+			return errno;
+		s->on = false;
+	}
+	nullb_remove(&s->b);
+	return 0;
+}
+
+/* Is any swap on?  -1 if the kernel has none (no CONFIG_SWAP). */
+static int swap_is_on(void)
+{
+	char buf[4096];
+
+	if (read_file("/proc/swaps", buf, sizeof(buf)))
+		return -1;
+	return strchr(buf, '/') != NULL;
+}
+
 /* The state letter of a task (R, S, D, ...), and where it sleeps. */
 static char task_state(const char *proc, char *wchan, size_t len)
 {
@@ -2395,6 +2844,95 @@ static bool in_call(const char *proc, int probe, char *wchan, size_t len)
 	if (read_file(path, buf, sizeof(buf)))
 		return state == 'D';
 	return (state == 'D' || state == 'S') && strtol(buf, NULL, 10) == nr;
+}
+
+/*
+ * swapin.*: the collapse.* races on a range some of whose written pages
+ * are swapped out, which collapse_file() swaps in (and waits for) with
+ * the huge page already in the page cache below them.  Such a page is
+ * data to lseek(), and not resident to mincore() until it is back; once
+ * seen resident, it stays so; once a collapse succeeded, every page is.
+ * Swap is the test's own, on a null_blk device that writes at once (so
+ * that MADV_PAGEOUT frees what it writes), unless some is on already.
+ */
+FIXTURE(swapin) {
+	struct ctx c;
+	struct swapdev sw;
+	bool skipped;
+};
+
+FIXTURE_SETUP(swapin)
+{
+	const char *why;
+	char buf[256];
+
+	self->c.fd = -1;
+	self->sw.fd = -1;
+	why = env_unavailable(buf, sizeof(buf));
+	if (why)
+		SETUP_SKIP(return, "%s", why);
+	switch (swap_is_on()) {
+	case -1:
+		SETUP_SKIP(return, "no swap support (CONFIG_SWAP)");
+	case 0:
+		/* Room for a round's pages with some to spare */
+		why = swapdev_on(&self->sw, "fswap", 0, 2 * nr_pages, buf,
+				 sizeof(buf));
+		if (why) {
+			swapdev_off(&self->sw);
+			SETUP_SKIP(return, "%s", why);
+		}
+	}
+	self->c.fd = memfd_create("collapse_races_swapin", MFD_CLOEXEC);
+	ASSERT_GE(self->c.fd, 0);
+	ASSERT_EQ(0, ctx_init(&self->c, LAYOUT_SWAPPED));
+}
+
+/* The file goes first: its swap entries are freed, swapoff reads none. */
+static int swapin_cleanup(struct ctx *c, struct swapdev *sw)
+{
+	ctx_fini(c);
+	return swapdev_off(sw);
+}
+
+FIXTURE_TEARDOWN(swapin)
+{
+	int err = swapin_cleanup(&self->c, &self->sw);
+
+	if (err)
+		ksft_print_msg("swapoff %s: %s: left on, and its null_blk device\n",
+			       self->sw.b.dev, strerror(err));
+}
+
+static void swapin_test(struct __test_metadata *_metadata,
+			FIXTURE_DATA(swapin) *self, const char *name, int mask)
+{
+	int err;
+
+	race_test(_metadata, &self->c, name, mask);
+	ksft_print_msg("stats: %s pages_swapped_out=%lu left_resident=%lu\n",
+		       name, self->c.swapped, self->c.swap_kept);
+	err = swapin_cleanup(&self->c, &self->sw);
+	ASSERT_EQ(0, err) {
+		TH_LOG("swapoff %s: %s: left on, and its null_blk device",
+		       self->sw.b.dev, strerror(err));
+	}
+	if (!_metadata->skip && !self->c.swapped)
+		SKIP(return, "MADV_PAGEOUT never swapped a page out: nothing was swapped in");
+}
+
+TEST_F_TIMEOUT(swapin, seek, RACE_TIMEOUT)
+{
+	if (self->skipped)
+		return;
+	swapin_test(_metadata, self, "swapin.seek", PROBE_SEEK);
+}
+
+TEST_F_TIMEOUT(swapin, mincore, RACE_TIMEOUT)
+{
+	if (self->skipped)
+		return;
+	swapin_test(_metadata, self, "swapin.mincore", PROBE_MINCORE);
 }
 
 /*
@@ -2577,9 +3115,7 @@ static long read_probe(struct hold *h, int probe, unsigned char *vec)
 }
 
 struct killable {
-	struct nullb b;
-	int swapfd;
-	bool swapped_on;
+	struct swapdev sw;
 	struct hold h;
 };
 
@@ -2597,15 +3133,17 @@ FIXTURE_SETUP(killable)
 	self->k.h.fd = -1;
 	self->k.h.map2 = MAP_FAILED;
 	self->k.h.wmap = MAP_FAILED;
-	self->k.swapfd = -1;
+	self->k.sw.fd = -1;
 	why = env_unavailable(buf, sizeof(buf));
 	if (why)
 		SETUP_SKIP(return, "%s", why);
 	/* Its own swap, alone: the writes that hold the collapse go there. */
-	if (read_file("/proc/swaps", buf, sizeof(buf)))
+	switch (swap_is_on()) {
+	case -1:
 		SETUP_SKIP(return, "no swap support (CONFIG_SWAP)");
-	if (strchr(buf, '/'))
+	case 1:
 		SETUP_SKIP(return, "swap is on: the test needs its own swap, alone");
+	}
 
 	self->k.h.fd = memfd_create("collapse_races_killable", MFD_CLOEXEC);
 	ASSERT_GE(self->k.h.fd, 0);
@@ -2653,17 +3191,7 @@ static int killable_cleanup(struct killable *k)
 	if (k->h.fd >= 0)
 		close(k->h.fd);
 	k->h.fd = -1;
-	if (k->swapfd >= 0)
-		close(k->swapfd);
-	k->swapfd = -1;
-	/* Never pull a device from under live swap. */
-	if (k->swapped_on) {
-		if (swapoff(k->b.dev))
-			return errno;
-		k->swapped_on = false;
-	}
-	nullb_remove(&k->b);
-	return 0;
+	return swapdev_off(&k->sw);
 }
 
 FIXTURE_TEARDOWN(killable)
@@ -2672,44 +3200,7 @@ FIXTURE_TEARDOWN(killable)
 
 	if (err)
 		ksft_print_msg("swapoff %s: %s: left on, and its null_blk device\n",
-			       self->k.b.dev, strerror(err));
-}
-
-/* Swap on a slow null_blk: NULL once on, else why not. */
-static const char *slow_swapon(struct killable *self, char *why, size_t len)
-{
-	const char *err;
-	uint32_t *info;
-	char *hdr;
-
-	err = nullb_make(&self->b, "swap", true, HOLD_DELAY_MS);
-	if (err)
-		return err;
-	self->swapfd = open(self->b.dev, O_RDWR | O_CLOEXEC);
-	if (self->swapfd < 0)
-		return "cannot open the null_blk device";
-	/* A version 1 swap header: swapon reads it back. */
-	hdr = calloc(1, psize);
-	if (!hdr)
-		return "no memory for a swap header";
-	info = (uint32_t *)(hdr + 1024);
-	info[0] = 1;					/* version */
-	/* Room for what the test pages out, little for anyone else's */
-	info[1] = SWAP_PAGES;				/* last_page */
-	memcpy(hdr + psize - 10, "SWAPSPACE2", 10);
-	if (pwrite(self->swapfd, hdr, psize, 0) != (ssize_t)psize ||
-	    fsync(self->swapfd)) {
-		free(hdr);
-		return "cannot write a swap header";
-	}
-	free(hdr);
-	if (swapon(self->b.dev, 0)) {
-		snprintf(why, len, "swapon %s: %s", self->b.dev,
-			 strerror(errno));
-		return why;
-	}
-	self->swapped_on = true;
-	return NULL;
+			       self->k.sw.b.dev, strerror(err));
 }
 
 /* The test proper: on a skip, says why in @skip and returns. */
@@ -2738,7 +3229,9 @@ static void killable_test(struct __test_metadata *_metadata,
 	int pipefd[2], status;
 	pid_t pid;
 
-	err = slow_swapon(self, why, sizeof(why));
+	/* Room for what the test pages out, little for anyone else's */
+	err = swapdev_on(&self->sw, "swap", HOLD_DELAY_MS, SWAP_PAGES, why,
+			 sizeof(why));
 	if (err)
 		KILLABLE_SKIP(return, "%s", err);
 	vec = malloc(nr_pages);
@@ -2765,7 +3258,7 @@ static void killable_test(struct __test_metadata *_metadata,
 	while (!hold_done(h) && now_ms() - t0 < HOLD_SEEN_MS) {
 		/* (System-wide, and absent on some kernels: a hint only) */
 		allocs = vmstat_read("thp_collapse_alloc");
-		nullb_inflight(&self->b, &reads, &writes);
+		nullb_inflight(&self->sw.b, &reads, &writes);
 		held = (allocs < 0 || allocs > allocs0) && writes > 0 &&
 		       task_state(proc, wchan, sizeof(wchan)) == 'D' &&
 		       (strstr(wchan, "folio") || strstr(wchan, "page"));
@@ -2892,7 +3385,7 @@ static void killable_run(struct __test_metadata *_metadata,
 	err = killable_cleanup(self);
 	ASSERT_EQ(0, err) {
 		TH_LOG("swapoff %s: %s: left on, and its null_blk device",
-		       self->b.dev, strerror(err));
+		       self->sw.b.dev, strerror(err));
 	}
 	if (skip[0])
 		SKIP(return, "%s", skip);
