@@ -204,13 +204,9 @@ series_dir_arg() {
 	SERIES_DIR=$(cd "$SERIES_DIR" && pwd)
 }
 
-# A guest shell's lines that turn on 128 MiB of swap, on a memory-backed
-# null_blk device whose writes complete as they are issued (the VM
-# kernels have null_blk and configfs: configs/slowio.config), and print
+# A guest shell's lines that turn on swap on the ramdisk /dev/ram0 (brd,
+# 16 MiB, configs/slowio.config: the VM kernels have it), and print
 # "@@ swap on" or "@@ swap FAILED".  For the selftests that need swap.
 # shellcheck disable=SC2016,SC2089,SC2034
-GUEST_SWAP_ON='mount -t configfs configfs /sys/kernel/config 2>/dev/null
-d=/sys/kernel/config/nullb/guestswap
-if mkdir $d && echo 128 >$d/size && echo 1 >$d/memory_backed &&
-   echo 0 >$d/irqmode && echo 1 >$d/power && mkswap /dev/guestswap >/dev/null &&
-   swapon /dev/guestswap; then echo "@@ swap on"; else echo "@@ swap FAILED"; fi'
+GUEST_SWAP_ON='if mkswap /dev/ram0 >/dev/null && swapon /dev/ram0; then
+	echo "@@ swap on"; else echo "@@ swap FAILED"; fi'

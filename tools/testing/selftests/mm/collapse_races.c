@@ -54,7 +54,7 @@
  *                      end of the range) must look atomic too.
  *  swapin.*            the collapse.* races on a range with written pages
  *                      swapped out (to swap of the test's own, on a
- *                      null_blk device), which the collapse swaps in:
+ *                      ramdisk), which the collapse swaps in:
  *                      lseek() must see them as data throughout, mincore()
  *                      as not resident until seen resident, and as
  *                      resident once a collapse succeeded.
@@ -467,9 +467,9 @@ static void layout_init(struct ctx *c)
 		for (i = 1; i < n; i++)
 			if (i % 8 == 5)
 				c->kind[i] = PG_HOLE;
-			else if (i % 4 == 2)
+			else if (i % 16 == 2)
 				c->kind[i] = PG_SWAPPED;
-		for (i = n / 2; i < n / 2 + n / 16; i++)
+		for (i = n / 2; i < n / 2 + n / 64; i++)
 			c->kind[i] = PG_SWAPPED;
 		break;
 	}
@@ -1418,7 +1418,8 @@ FIXTURE_TEARDOWN(collapse)
 	ctx_fini(&self->c);
 }
 
-static void race_test(struct __test_metadata *_metadata, struct ctx *c,
+/* Whether the race was judged: false once it skipped. */
+static bool race_test(struct __test_metadata *_metadata, struct ctx *c,
 		      const char *name, int mask)
 {
 	struct stats st = { 0 };
@@ -1429,10 +1430,12 @@ static void race_test(struct __test_metadata *_metadata, struct ctx *c,
 	race_report(name, ret, &st, msg);
 	ASSERT_EQ(CHECK_OK, ret);
 	if (!st.collapsed && !st.rollbacks)
-		SKIP(return, "no collapse happened in %lu rounds", st.rounds);
+		SKIP(return false, "no collapse happened in %lu rounds",
+		     st.rounds);
 	if (st.collapsed < c->min_collapses)
-		SKIP(return, "%lu collapses in %.0f s, not the %lu that make a pass mean something",
+		SKIP(return false, "%lu collapses in %.0f s, not the %lu that make a pass mean something",
 		     st.collapsed, st.elapsed_ms / 1e3, c->min_collapses);
+	return true;
 }
 
 TEST_F_TIMEOUT(collapse, seek, RACE_TIMEOUT)
@@ -2662,7 +2665,7 @@ static void nullb_remove(struct nullb *b)
 
 /*
  * A null_blk device whose every request completes @delay_ms after it was
- * issued (0: as it is issued); @memory_backed keeps what is written (swapon reads its header
+ * issued; @memory_backed keeps what is written (swapon reads its header
  * back).  NULL once its node exists, else why not.
  */
 static const char *nullb_make(struct nullb *b, const char *tag,
@@ -2684,15 +2687,11 @@ static const char *nullb_make(struct nullb *b, const char *tag,
 		nullb_remove(b);
 		return "cannot make a null_blk device in " NULLB_CONFIGFS;
 	}
-	/*
-	 * Completions by timer, or at once, in the submitter's context.
-	 * (Not every harness tears down after a setup skips: undo here.)
-	 */
+	/* (Not every harness tears down after a setup skips: undo here) */
 	if (write_attr(b->dir, "size", NULLB_MB) ||
 	    write_attr(b->dir, "blocksize", psize) ||
-	    write_attr(b->dir, "irqmode", delay_ms ? 2 : 0) ||
-	    (delay_ms &&
-	     write_attr(b->dir, "completion_nsec", delay_ms * 1000000UL)) ||
+	    write_attr(b->dir, "irqmode", 2) ||	/* completions by timer */
+	    write_attr(b->dir, "completion_nsec", delay_ms * 1000000UL) ||
 	    write_attr(b->dir, "memory_backed", memory_backed)) {
 		nullb_remove(b);
 		return "null_blk refused a timed, memory-backed device";
@@ -2734,33 +2733,29 @@ static void nullb_inflight(struct nullb *b, long *reads, long *writes)
 		*reads = *writes = -1;
 }
 
-/* Swap of the test's own, on a memory-backed null_blk device. */
+/*
+ * Swap of the test's own: on a memory-backed null_blk device, whose
+ * writes can be made slow; or on the first ramdisk (brd), whose writes
+ * are done before the writer goes on (so that reclaim frees the pages it
+ * writes: null_blk's are done only once the plug of the madvise() that
+ * pages them out is flushed, and the pages stay in the swap cache).
+ */
+#define RAMDISK		"/dev/ram0"
+
 struct swapdev {
-	struct nullb b;
+	char dev[80];		/* the block device, once in use */
+	struct nullb b;		/* null_blk's, if that */
 	int fd;
 	bool on;
 };
 
-/*
- * Turn on @pages pages of swap whose writes complete @delay_ms after they
- * were issued (0: before the writer goes on, so that reclaim frees what
- * it pages out).  NULL once on, else why not; swapdev_off() undoes what
- * was done either way.
- */
-static const char *swapdev_on(struct swapdev *s, const char *tag,
-			      unsigned long delay_ms, unsigned long pages,
-			      char *why, size_t len)
+/* Write a swap header of @pages pages on the open device, swapon. */
+static const char *swapdev_start(struct swapdev *s, unsigned long pages,
+				 char *why, size_t len)
 {
-	const char *err;
 	uint32_t *info;
 	char *hdr;
 
-	err = nullb_make(&s->b, tag, true, delay_ms);
-	if (err)
-		return err;
-	s->fd = open(s->b.dev, O_RDWR | O_CLOEXEC);
-	if (s->fd < 0)
-		return "cannot open the null_blk device";
 	/* A version 1 swap header: swapon reads it back. */
 	hdr = calloc(1, psize);
 	if (!hdr)
@@ -2774,12 +2769,50 @@ static const char *swapdev_on(struct swapdev *s, const char *tag,
 		return "cannot write a swap header";
 	}
 	free(hdr);
-	if (swapon(s->b.dev, 0)) {
-		snprintf(why, len, "swapon %s: %s", s->b.dev, strerror(errno));
+	if (swapon(s->dev, 0)) {
+		snprintf(why, len, "swapon %s: %s", s->dev, strerror(errno));
 		return why;
 	}
 	s->on = true;
 	return NULL;
+}
+
+/*
+ * Turn on @pages pages of swap on null_blk, whose writes complete
+ * @delay_ms after they were issued.  NULL once on, else why not;
+ * swapdev_off() undoes what was done either way.
+ */
+static const char *swapdev_on(struct swapdev *s, const char *tag,
+			      unsigned long delay_ms, unsigned long pages,
+			      char *why, size_t len)
+{
+	const char *err;
+
+	err = nullb_make(&s->b, tag, true, delay_ms);
+	if (err)
+		return err;
+	snprintf(s->dev, sizeof(s->dev), "%s", s->b.dev);
+	s->fd = open(s->dev, O_RDWR | O_CLOEXEC);
+	if (s->fd < 0)
+		return "cannot open the null_blk device";
+	return swapdev_start(s, pages, why, len);
+}
+
+/* The same on the first ramdisk (CONFIG_BLK_DEV_RAM), if there is one. */
+static const char *ramswap_on(struct swapdev *s, unsigned long pages,
+			      char *why, size_t len)
+{
+	unsigned long long bytes;
+
+	if (geteuid())
+		return "swap needs root";
+	s->fd = open(RAMDISK, O_RDWR | O_CLOEXEC);
+	if (s->fd < 0)
+		return "no ramdisk " RAMDISK " (CONFIG_BLK_DEV_RAM) for swap";
+	snprintf(s->dev, sizeof(s->dev), "%s", RAMDISK);
+	if (ioctl(s->fd, BLKGETSIZE64, &bytes) || bytes / psize < pages + 1)
+		return "the ramdisk " RAMDISK " is too small for swap";
+	return swapdev_start(s, pages, why, len);
 }
 
 /*
@@ -2793,7 +2826,7 @@ static int swapdev_off(struct swapdev *s)
 		close(s->fd);
 	s->fd = -1;
 	if (s->on) {
-		if (swapoff(s->b.dev))
+		if (swapoff(s->dev))
 			return errno;
 		s->on = false;
 	}
@@ -2852,8 +2885,8 @@ static bool in_call(const char *proc, int probe, char *wchan, size_t len)
  * the huge page already in the page cache below them.  Such a page is
  * data to lseek(), and not resident to mincore() until it is back; once
  * seen resident, it stays so; once a collapse succeeded, every page is.
- * Swap is the test's own, on a null_blk device that writes at once (so
- * that MADV_PAGEOUT frees what it writes), unless some is on already.
+ * Swap is the test's own, on a ramdisk, which writes at once (so that
+ * MADV_PAGEOUT frees what it writes), unless some is on already.
  */
 FIXTURE(swapin) {
 	struct ctx c;
@@ -2876,8 +2909,7 @@ FIXTURE_SETUP(swapin)
 		SETUP_SKIP(return, "no swap support (CONFIG_SWAP)");
 	case 0:
 		/* Room for a round's pages with some to spare */
-		why = swapdev_on(&self->sw, "fswap", 0, 2 * nr_pages, buf,
-				 sizeof(buf));
+		why = ramswap_on(&self->sw, 2 * nr_pages, buf, sizeof(buf));
 		if (why) {
 			swapdev_off(&self->sw);
 			SETUP_SKIP(return, "%s", why);
@@ -2901,23 +2933,24 @@ FIXTURE_TEARDOWN(swapin)
 
 	if (err)
 		ksft_print_msg("swapoff %s: %s: left on, and its null_blk device\n",
-			       self->sw.b.dev, strerror(err));
+			       self->sw.dev, strerror(err));
 }
 
 static void swapin_test(struct __test_metadata *_metadata,
 			FIXTURE_DATA(swapin) *self, const char *name, int mask)
 {
+	bool judged;
 	int err;
 
-	race_test(_metadata, &self->c, name, mask);
+	judged = race_test(_metadata, &self->c, name, mask);
 	ksft_print_msg("stats: %s pages_swapped_out=%lu left_resident=%lu\n",
 		       name, self->c.swapped, self->c.swap_kept);
 	err = swapin_cleanup(&self->c, &self->sw);
 	ASSERT_EQ(0, err) {
 		TH_LOG("swapoff %s: %s: left on, and its null_blk device",
-		       self->sw.b.dev, strerror(err));
+		       self->sw.dev, strerror(err));
 	}
-	if (!_metadata->skip && !self->c.swapped)
+	if (judged && !self->c.swapped)
 		SKIP(return, "MADV_PAGEOUT never swapped a page out: nothing was swapped in");
 }
 
@@ -3200,7 +3233,7 @@ FIXTURE_TEARDOWN(killable)
 
 	if (err)
 		ksft_print_msg("swapoff %s: %s: left on, and its null_blk device\n",
-			       self->k.sw.b.dev, strerror(err));
+			       self->k.sw.dev, strerror(err));
 }
 
 /* The test proper: on a skip, says why in @skip and returns. */
@@ -3385,7 +3418,7 @@ static void killable_run(struct __test_metadata *_metadata,
 	err = killable_cleanup(self);
 	ASSERT_EQ(0, err) {
 		TH_LOG("swapoff %s: %s: left on, and its null_blk device",
-		       self->sw.b.dev, strerror(err));
+		       self->sw.dev, strerror(err));
 	}
 	if (skip[0])
 		SKIP(return, "%s", skip);
