@@ -30,6 +30,10 @@ one_line_error "usage: send [--really]" scripts/send --bogus
 # The upstream series.
 one_line_error "SERIES: want 6.1 or upstream, got 'nosuch'" env SERIES=nosuch scripts/apply-series
 one_line_error "unknown kernel 'nosuch'" scripts/run-mm-selftests --kernel nosuch
+one_line_error "unknown option '--bogus'" scripts/run-mm-selftests --bogus
+one_line_error "unknown option '--bogus'" scripts/compare-base-selftests --bogus base patched
+one_line_error "no results in" scripts/compare-base-selftests --mm nosuch-a nosuch-b
+one_line_error "--only: unknown step 'nosuch'" scripts/stress --only nosuch
 one_line_error "sid no longer has linux-source-7.2 0.0-nonexistent" \
 	env UPSTREAM_PKG_VERSION=0.0-nonexistent BUILD_DIR="$tmp/build" scripts/prepare-upstream
 
