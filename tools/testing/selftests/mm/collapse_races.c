@@ -38,6 +38,8 @@
  *  cut.truncate.race   the same with a truncation to a random size: the
  *                      file has that size, and once extended again, all
  *                      past it reads zero.
+ *  cut.punch_swapin.race  the punch, on swapin's layout: it meets the
+ *                      collapse swapping pages in.
  *  uffd.collapse_ebusy MADV_COLLAPSE on a range with holes registered
  *                      MODE_MISSING fails with EBUSY, the holes stay holes
  *                      and a fault on one delivers the MISSING event.
@@ -1501,256 +1503,6 @@ TEST_F_TIMEOUT(node_edge, seek, RACE_TIMEOUT)
 	race_test(_metadata, &self->c, "node_edge.seek", PROBE_NODE_EDGES);
 }
 
-/*
- * cut.*: a hole punch (FALLOC_FL_PUNCH_HOLE) or a truncation racing
- * MADV_COLLAPSE, each round's cut of a random byte range, 8-byte
- * aligned, timed to land anywhere from the collapse's start to just
- * after its end (as long as the last collapse took).
- * Once both have returned, every byte outside the cut must be as it was,
- * every byte inside it zero: the punched range, or all past the new EOF
- * (seen once the file is extended again, through pread() and through the
- * mapping); a truncated file must have the new size.
- */
-FIXTURE(cut) {
-	struct ctx c;
-	bool skipped;
-};
-
-FIXTURE_VARIANT(cut) {
-	const char *name;
-	bool truncate;
-};
-
-FIXTURE_VARIANT_ADD(cut, punch) {
-	.name = "punch",
-	.truncate = false,
-};
-
-FIXTURE_VARIANT_ADD(cut, truncate) {
-	.name = "truncate",
-	.truncate = true,
-};
-
-FIXTURE_SETUP(cut)
-{
-	const char *why;
-	char buf[256];
-
-	self->c.fd = -1;
-	why = env_unavailable(buf, sizeof(buf));
-	if (why)
-		SETUP_SKIP(return, "%s", why);
-	self->c.fd = memfd_create("collapse_races_cut", MFD_CLOEXEC);
-	ASSERT_GE(self->c.fd, 0);
-	ASSERT_EQ(0, ctx_init(&self->c, LAYOUT_HOLES));
-}
-
-FIXTURE_TEARDOWN(cut)
-{
-	ctx_fini(&self->c);
-}
-
-struct cutter {
-	struct handoff h;
-	atomic_ulong go;	/* the round's collapse is about to start */
-	struct ctx *c;
-	bool truncate;
-	off_t from, to;		/* the round's cut: [from, to) */
-	double delay_ms;	/* from the collapse's start to the cut */
-	double t0, t1;		/* the cut's call, start and end */
-	int err;		/* its errno, 0 if it worked */
-};
-
-static void *cutter_fn(void *arg)
-{
-	struct cutter *k = arg;
-	unsigned long g = 0;
-	double t;
-	int ret;
-
-	while ((g = handoff_next(&k->h, g))) {
-		atomic_store_explicit(&k->h.started, g, memory_order_release);
-		wait_for(&k->go, g);
-		for (t = now_ms(); now_ms() - t < k->delay_ms; )
-			;
-		k->t0 = now_ms();
-		if (k->truncate)
-			ret = ftruncate(k->c->fd, k->from);
-		else
-			ret = fallocate(k->c->fd, FALLOC_FL_PUNCH_HOLE |
-					FALLOC_FL_KEEP_SIZE, k->from,
-					k->to - k->from);
-		k->err = ret ? errno : 0;
-		k->t1 = now_ms();
-		atomic_store_explicit(&k->h.ack, g, memory_order_release);
-	}
-	return NULL;
-}
-
-/* Bytes [from, to) zero, the rest as the round wrote it. */
-static int cut_mismatch(struct ctx *c, const char *p, off_t from, off_t to,
-			const char *how, char *msg, size_t len)
-{
-	size_t w, nw = psize / sizeof(uint64_t);
-	const uint64_t *q = (const uint64_t *)p;
-	unsigned long i;
-	uint64_t e;
-	off_t off;
-
-	for (i = 0; i < nr_pages; i++) {
-		for (w = 0; w < nw; w++) {
-			off = i * psize + w * sizeof(uint64_t);
-			e = off >= from && off < to ? 0 :
-			    expect_word(c->kind[i], c->round, i, w);
-			if (q[i * nw + w] == e)
-				continue;
-			snprintf(msg, len,
-				 "%s of byte %#llx (page %lu, %s, %s the cut [%#llx, %#llx)) = %#llx, expected %#llx",
-				 how, (long long)off, i, kind_name(c->kind[i]),
-				 e ? "outside" : "inside", (long long)from,
-				 (long long)to,
-				 (unsigned long long)q[i * nw + w],
-				 (unsigned long long)e);
-			return CHECK_VIOLATION;
-		}
-	}
-	return CHECK_OK;
-}
-
-static int cut_check(struct ctx *c, struct cutter *k, char *msg, size_t len)
-{
-	size_t done = 0;
-	struct stat st;
-	ssize_t n;
-	int ret;
-
-	if (k->err) {
-		snprintf(msg, len, "%s: %s", k->truncate ? "ftruncate" :
-			 "fallocate(PUNCH_HOLE)", strerror(k->err));
-		return CHECK_ERROR;
-	}
-	if (fstat(c->fd, &st)) {
-		snprintf(msg, len, "fstat: %s", strerror(errno));
-		return CHECK_ERROR;
-	}
-	if (st.st_size != (k->truncate ? k->from : (off_t)pmdsize)) {
-		snprintf(msg, len, "size %lld after the cut [%#llx, %#llx)",
-			 (long long)st.st_size, (long long)k->from,
-			 (long long)k->to);
-		return CHECK_VIOLATION;
-	}
-	/* What lay past EOF must come back as zeroes. */
-	if (k->truncate && ftruncate(c->fd, pmdsize)) {
-		snprintf(msg, len, "ftruncate back: %s", strerror(errno));
-		return CHECK_ERROR;
-	}
-	while (done < pmdsize) {
-		n = pread(c->fd, c->buf + done, pmdsize - done, done);
-		if (n <= 0) {
-			snprintf(msg, len, "pread: %s",
-				 n ? strerror(errno) : "short read");
-			return CHECK_ERROR;
-		}
-		done += n;
-	}
-	ret = cut_mismatch(c, c->buf, k->from, k->to, "pread", msg, len);
-	if (!ret)
-		ret = cut_mismatch(c, c->map.addr, k->from, k->to,
-				   "the mapping's read", msg, len);
-	return ret;
-}
-
-static void cut_test(struct __test_metadata *_metadata, struct ctx *c,
-		     bool truncate, const char *name)
-{
-	struct cutter k = { .c = c, .truncate = truncate };
-	unsigned long overlaps = 0, before = 0, after = 0;
-	uint64_t seed = 0x9e3779b97f4a7c15ULL ^ getpid();
-	double start, t0, t1, span = 1.0;
-	struct stats st = { 0 };
-	int ret, rc, err, tries;
-	size_t nw = psize / sizeof(uint64_t);
-	long long a0, a1;
-	bool allocated;
-	char msg[512];
-	pthread_t th;
-
-	ASSERT_EQ(0, pthread_create(&th, NULL, cutter_fn, &k));
-	start = now_ms();
-	for (;;) {
-		ret = build_round(c, msg, sizeof(msg));
-		if (!ret)
-			ret = strict_check(c, PROBE_SEEK, msg, sizeof(msg));
-		if (ret)
-			break;
-		st.rounds++;
-		/* Anywhere in the range, up to a quarter of it; or a new EOF */
-		k.from = xorshift(&seed) % (nr_pages * nw) * sizeof(uint64_t);
-		k.to = pmdsize;
-		if (!truncate)
-			k.to = k.from + (1 + xorshift(&seed) %
-					 (nr_pages * nw / 4)) * sizeof(uint64_t);
-		if (k.to > (off_t)pmdsize)
-			k.to = pmdsize;
-		/* Within the last collapse's span, or just after it */
-		k.delay_ms = (xorshift(&seed) % 1100) * span / 1000.0;
-		atomic_store_explicit(&k.h.gen, c->round, memory_order_release);
-		wait_for(&k.h.started, c->round);
-		t0 = now_ms();
-		a0 = vmstat_read("thp_collapse_alloc");
-		atomic_store_explicit(&k.go, c->round, memory_order_release);
-		for (tries = 1; ; tries++) {
-			rc = collapse(c, &err);
-			a1 = vmstat_read("thp_collapse_alloc");
-			/* A failure after the allocation: a rollback */
-			allocated = a0 >= 0 && a1 > a0;
-			stats_collapse(&st, rc, err, allocated);
-			if (!rc || err != EAGAIN || allocated ||
-			    tries == RACE_TRIES)
-				break;
-			a0 = a1;
-		}
-		t1 = now_ms();
-		wait_for(&k.h.ack, c->round);
-		if (!rc)
-			span = t1 - t0;
-		if (k.t1 < t0)
-			before++;
-		else if (k.t0 > t1)
-			after++;
-		else
-			overlaps++;
-		ret = cut_check(c, &k, msg, sizeof(msg));
-		if (ret || now_ms() - start >= c->seconds * 1e3)
-			break;
-	}
-	handoff_stop(&k.h, th);
-	st.show_overlaps = true;
-	st.overlaps = overlaps;
-	st.early = before;
-	st.late = after;
-	if (ret == CHECK_VIOLATION)
-		st.violations++;
-	st.first_violation_ms = now_ms() - start;
-	race_report(name, ret, &st, msg);
-	ASSERT_EQ(CHECK_OK, ret);
-	if (!st.collapsed)
-		SKIP(return, "no collapse happened in %lu rounds", st.rounds);
-	if (!overlaps)
-		SKIP(return, "no cut overlapped a collapse in %lu rounds",
-		     st.rounds);
-}
-
-TEST_F_TIMEOUT(cut, race, RACE_TIMEOUT)
-{
-	char name[64];
-
-	if (self->skipped)
-		return;
-	snprintf(name, sizeof(name), "cut.%s.race", variant->name);
-	cut_test(_metadata, &self->c, variant->truncate, name);
-}
-
 /* ---------------------------------------------------------------- */
 
 static int uffd_open(void)
@@ -2888,6 +2640,23 @@ static bool in_call(const char *proc, int probe, char *wchan, size_t len)
  * Swap is the test's own, on a ramdisk, which writes at once (so that
  * MADV_PAGEOUT frees what it writes), unless some is on already.
  */
+/* Swap for LAYOUT_SWAPPED, if none is on: NULL once there, else why not. */
+static const char *swap_for_swapin(struct swapdev *sw, char *buf, size_t len)
+{
+	const char *why = NULL;
+
+	switch (swap_is_on()) {
+	case -1:
+		return "no swap support (CONFIG_SWAP)";
+	case 0:
+		/* Room for a round's pages with some to spare */
+		why = ramswap_on(sw, 2 * nr_pages, buf, len);
+		if (why)
+			swapdev_off(sw);
+	}
+	return why;
+}
+
 FIXTURE(swapin) {
 	struct ctx c;
 	struct swapdev sw;
@@ -2902,19 +2671,10 @@ FIXTURE_SETUP(swapin)
 	self->c.fd = -1;
 	self->sw.fd = -1;
 	why = env_unavailable(buf, sizeof(buf));
+	if (!why)
+		why = swap_for_swapin(&self->sw, buf, sizeof(buf));
 	if (why)
 		SETUP_SKIP(return, "%s", why);
-	switch (swap_is_on()) {
-	case -1:
-		SETUP_SKIP(return, "no swap support (CONFIG_SWAP)");
-	case 0:
-		/* Room for a round's pages with some to spare */
-		why = ramswap_on(&self->sw, 2 * nr_pages, buf, sizeof(buf));
-		if (why) {
-			swapdev_off(&self->sw);
-			SETUP_SKIP(return, "%s", why);
-		}
-	}
 	self->c.fd = memfd_create("collapse_races_swapin", MFD_CLOEXEC);
 	ASSERT_GE(self->c.fd, 0);
 	ASSERT_EQ(0, ctx_init(&self->c, LAYOUT_SWAPPED));
@@ -2966,6 +2726,277 @@ TEST_F_TIMEOUT(swapin, mincore, RACE_TIMEOUT)
 	if (self->skipped)
 		return;
 	swapin_test(_metadata, self, "swapin.mincore", PROBE_MINCORE);
+}
+
+/*
+ * cut.*: a hole punch (FALLOC_FL_PUNCH_HOLE) or a truncation racing
+ * MADV_COLLAPSE, each round's cut of a random byte range, 8-byte
+ * aligned, timed to land anywhere from the collapse's start to just
+ * after its end (as long as the last collapse took).
+ * Once both have returned, every byte outside the cut must be as it was,
+ * every byte inside it zero: the punched range, or all past the new EOF
+ * (seen once the file is extended again, through pread() and through the
+ * mapping); a truncated file must have the new size.
+ */
+FIXTURE(cut) {
+	struct ctx c;
+	struct swapdev sw;
+	bool skipped;
+};
+
+FIXTURE_VARIANT(cut) {
+	const char *name;
+	bool truncate;
+	bool swapped;	/* on swapin's layout: the punch meets swap-ins */
+};
+
+FIXTURE_VARIANT_ADD(cut, punch) {
+	.name = "punch",
+	.truncate = false,
+};
+
+FIXTURE_VARIANT_ADD(cut, truncate) {
+	.name = "truncate",
+	.truncate = true,
+};
+
+FIXTURE_VARIANT_ADD(cut, punch_swapin) {
+	.name = "punch_swapin",
+	.truncate = false,
+	.swapped = true,
+};
+
+FIXTURE_SETUP(cut)
+{
+	const char *why;
+	char buf[256];
+
+	self->c.fd = -1;
+	self->sw.fd = -1;
+	why = env_unavailable(buf, sizeof(buf));
+	if (!why && variant->swapped)
+		why = swap_for_swapin(&self->sw, buf, sizeof(buf));
+	if (why)
+		SETUP_SKIP(return, "%s", why);
+	self->c.fd = memfd_create("collapse_races_cut", MFD_CLOEXEC);
+	ASSERT_GE(self->c.fd, 0);
+	ASSERT_EQ(0, ctx_init(&self->c, variant->swapped ? LAYOUT_SWAPPED :
+			      LAYOUT_HOLES));
+}
+
+FIXTURE_TEARDOWN(cut)
+{
+	int err = swapin_cleanup(&self->c, &self->sw);
+
+	if (err)
+		ksft_print_msg("swapoff %s: %s: left on\n", self->sw.dev,
+			       strerror(err));
+}
+
+struct cutter {
+	struct handoff h;
+	atomic_ulong go;	/* the round's collapse is about to start */
+	struct ctx *c;
+	bool truncate;
+	off_t from, to;		/* the round's cut: [from, to) */
+	double delay_ms;	/* from the collapse's start to the cut */
+	double t0, t1;		/* the cut's call, start and end */
+	int err;		/* its errno, 0 if it worked */
+};
+
+static void *cutter_fn(void *arg)
+{
+	struct cutter *k = arg;
+	unsigned long g = 0;
+	double t;
+	int ret;
+
+	while ((g = handoff_next(&k->h, g))) {
+		atomic_store_explicit(&k->h.started, g, memory_order_release);
+		wait_for(&k->go, g);
+		for (t = now_ms(); now_ms() - t < k->delay_ms; )
+			;
+		k->t0 = now_ms();
+		if (k->truncate)
+			ret = ftruncate(k->c->fd, k->from);
+		else
+			ret = fallocate(k->c->fd, FALLOC_FL_PUNCH_HOLE |
+					FALLOC_FL_KEEP_SIZE, k->from,
+					k->to - k->from);
+		k->err = ret ? errno : 0;
+		k->t1 = now_ms();
+		atomic_store_explicit(&k->h.ack, g, memory_order_release);
+	}
+	return NULL;
+}
+
+/* Bytes [from, to) zero, the rest as the round wrote it. */
+static int cut_mismatch(struct ctx *c, const char *p, off_t from, off_t to,
+			const char *how, char *msg, size_t len)
+{
+	size_t w, nw = psize / sizeof(uint64_t);
+	const uint64_t *q = (const uint64_t *)p;
+	unsigned long i;
+	uint64_t e;
+	off_t off;
+
+	for (i = 0; i < nr_pages; i++) {
+		for (w = 0; w < nw; w++) {
+			off = i * psize + w * sizeof(uint64_t);
+			e = off >= from && off < to ? 0 :
+			    expect_word(c->kind[i], c->round, i, w);
+			if (q[i * nw + w] == e)
+				continue;
+			snprintf(msg, len,
+				 "%s of byte %#llx (page %lu, %s, %s the cut [%#llx, %#llx)) = %#llx, expected %#llx",
+				 how, (long long)off, i, kind_name(c->kind[i]),
+				 e ? "outside" : "inside", (long long)from,
+				 (long long)to,
+				 (unsigned long long)q[i * nw + w],
+				 (unsigned long long)e);
+			return CHECK_VIOLATION;
+		}
+	}
+	return CHECK_OK;
+}
+
+static int cut_check(struct ctx *c, struct cutter *k, char *msg, size_t len)
+{
+	size_t done = 0;
+	struct stat st;
+	ssize_t n;
+	int ret;
+
+	if (k->err) {
+		snprintf(msg, len, "%s: %s", k->truncate ? "ftruncate" :
+			 "fallocate(PUNCH_HOLE)", strerror(k->err));
+		return CHECK_ERROR;
+	}
+	if (fstat(c->fd, &st)) {
+		snprintf(msg, len, "fstat: %s", strerror(errno));
+		return CHECK_ERROR;
+	}
+	if (st.st_size != (k->truncate ? k->from : (off_t)pmdsize)) {
+		snprintf(msg, len, "size %lld after the cut [%#llx, %#llx)",
+			 (long long)st.st_size, (long long)k->from,
+			 (long long)k->to);
+		return CHECK_VIOLATION;
+	}
+	/* What lay past EOF must come back as zeroes. */
+	if (k->truncate && ftruncate(c->fd, pmdsize)) {
+		snprintf(msg, len, "ftruncate back: %s", strerror(errno));
+		return CHECK_ERROR;
+	}
+	while (done < pmdsize) {
+		n = pread(c->fd, c->buf + done, pmdsize - done, done);
+		if (n <= 0) {
+			snprintf(msg, len, "pread: %s",
+				 n ? strerror(errno) : "short read");
+			return CHECK_ERROR;
+		}
+		done += n;
+	}
+	ret = cut_mismatch(c, c->buf, k->from, k->to, "pread", msg, len);
+	if (!ret)
+		ret = cut_mismatch(c, c->map.addr, k->from, k->to,
+				   "the mapping's read", msg, len);
+	return ret;
+}
+
+static void cut_test(struct __test_metadata *_metadata, struct ctx *c,
+		     bool truncate, const char *name)
+{
+	struct cutter k = { .c = c, .truncate = truncate };
+	unsigned long overlaps = 0, before = 0, after = 0;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL ^ getpid();
+	double start, t0, t1, span = 1.0;
+	struct stats st = { 0 };
+	int ret, rc, err, tries;
+	size_t nw = psize / sizeof(uint64_t);
+	long long a0, a1;
+	bool allocated;
+	char msg[512];
+	pthread_t th;
+
+	ASSERT_EQ(0, pthread_create(&th, NULL, cutter_fn, &k));
+	start = now_ms();
+	for (;;) {
+		ret = build_round(c, msg, sizeof(msg));
+		if (!ret)
+			ret = strict_check(c, PROBE_SEEK, msg, sizeof(msg));
+		if (ret)
+			break;
+		st.rounds++;
+		/* Anywhere in the range, up to a quarter of it; or a new EOF */
+		k.from = xorshift(&seed) % (nr_pages * nw) * sizeof(uint64_t);
+		k.to = pmdsize;
+		if (!truncate)
+			k.to = k.from + (1 + xorshift(&seed) %
+					 (nr_pages * nw / 4)) * sizeof(uint64_t);
+		if (k.to > (off_t)pmdsize)
+			k.to = pmdsize;
+		/* Within the last collapse's span, or just after it */
+		k.delay_ms = (xorshift(&seed) % 1100) * span / 1000.0;
+		atomic_store_explicit(&k.h.gen, c->round, memory_order_release);
+		wait_for(&k.h.started, c->round);
+		t0 = now_ms();
+		a0 = vmstat_read("thp_collapse_alloc");
+		atomic_store_explicit(&k.go, c->round, memory_order_release);
+		for (tries = 1; ; tries++) {
+			rc = collapse(c, &err);
+			a1 = vmstat_read("thp_collapse_alloc");
+			/* A failure after the allocation: a rollback */
+			allocated = a0 >= 0 && a1 > a0;
+			stats_collapse(&st, rc, err, allocated);
+			if (!rc || err != EAGAIN || allocated ||
+			    tries == RACE_TRIES)
+				break;
+			a0 = a1;
+		}
+		t1 = now_ms();
+		wait_for(&k.h.ack, c->round);
+		if (!rc)
+			span = t1 - t0;
+		if (k.t1 < t0)
+			before++;
+		else if (k.t0 > t1)
+			after++;
+		else
+			overlaps++;
+		ret = cut_check(c, &k, msg, sizeof(msg));
+		if (ret || now_ms() - start >= c->seconds * 1e3)
+			break;
+	}
+	handoff_stop(&k.h, th);
+	st.show_overlaps = true;
+	st.overlaps = overlaps;
+	st.early = before;
+	st.late = after;
+	if (ret == CHECK_VIOLATION)
+		st.violations++;
+	st.first_violation_ms = now_ms() - start;
+	race_report(name, ret, &st, msg);
+	ASSERT_EQ(CHECK_OK, ret);
+	if (!st.collapsed)
+		SKIP(return, "no collapse happened in %lu rounds", st.rounds);
+	if (!overlaps)
+		SKIP(return, "no cut overlapped a collapse in %lu rounds",
+		     st.rounds);
+	if (c->layout == LAYOUT_SWAPPED && !c->swapped)
+		SKIP(return, "MADV_PAGEOUT never swapped a page out: nothing was swapped in");
+}
+
+TEST_F_TIMEOUT(cut, race, RACE_TIMEOUT)
+{
+	char name[64];
+
+	if (self->skipped)
+		return;
+	snprintf(name, sizeof(name), "cut.%s.race", variant->name);
+	cut_test(_metadata, &self->c, variant->truncate, name);
+	if (variant->swapped)
+		ksft_print_msg("stats: %s pages_swapped_out=%lu left_resident=%lu\n",
+			       name, self->c.swapped, self->c.swap_kept);
 }
 
 /*
