@@ -2731,8 +2731,9 @@ TEST_F_TIMEOUT(swapin, mincore, RACE_TIMEOUT)
 /*
  * cut.*: a hole punch (FALLOC_FL_PUNCH_HOLE) or a truncation racing
  * MADV_COLLAPSE, each round's cut of a random byte range, 8-byte
- * aligned, timed to land anywhere from the collapse's start to just
- * after its end (as long as the last collapse took).
+ * aligned (page aligned every other round), timed to land anywhere from
+ * the huge page's allocation (thp_collapse_alloc going up: from then on
+ * collapse_file() is at work) to just after the collapse returned.
  * Once both have returned, every byte outside the cut must be as it was,
  * every byte inside it zero: the punched range, or all past the new EOF
  * (seen once the file is extended again, through pread() and through the
@@ -2799,7 +2800,9 @@ struct cutter {
 	struct ctx *c;
 	bool truncate;
 	off_t from, to;		/* the round's cut: [from, to) */
-	double delay_ms;	/* from the collapse's start to the cut */
+	long long allocs;	/* thp_collapse_alloc before the collapse */
+	double delay_ms;	/* from the huge page's allocation to the cut */
+	double t_alloc;		/* when the allocation was seen, or 0 */
 	double t0, t1;		/* the cut's call, start and end */
 	int err;		/* its errno, 0 if it worked */
 };
@@ -2814,6 +2817,18 @@ static void *cutter_fn(void *arg)
 	while ((g = handoff_next(&k->h, g))) {
 		atomic_store_explicit(&k->h.started, g, memory_order_release);
 		wait_for(&k->go, g);
+		/*
+		 * From the huge page's allocation on, collapse_file() is
+		 * at work: cut from then on, or once the collapse returned
+		 * if it never allocated.
+		 */
+		k->t_alloc = 0;
+		while (atomic_load_explicit(&k->h.done, memory_order_acquire) != g) {
+			if (vmstat_read("thp_collapse_alloc") > k->allocs) {
+				k->t_alloc = now_ms();
+				break;
+			}
+		}
 		for (t = now_ms(); now_ms() - t < k->delay_ms; )
 			;
 		k->t0 = now_ms();
@@ -2935,12 +2950,21 @@ static void cut_test(struct __test_metadata *_metadata, struct ctx *c,
 					 (nr_pages * nw / 4)) * sizeof(uint64_t);
 		if (k.to > (off_t)pmdsize)
 			k.to = pmdsize;
-		/* Within the last collapse's span, or just after it */
+		/*
+		 * Every other round, whole pages: no partial page at either
+		 * end, whose zeroing would wait for the collapse first.
+		 */
+		if (xorshift(&seed) & 1) {
+			k.from &= ~(off_t)(psize - 1);
+			k.to = (k.to + psize - 1) & ~(off_t)(psize - 1);
+		}
+		/* Within the last collapse_file()'s span, or just after it */
 		k.delay_ms = (xorshift(&seed) % 1100) * span / 1000.0;
 		atomic_store_explicit(&k.h.gen, c->round, memory_order_release);
 		wait_for(&k.h.started, c->round);
 		t0 = now_ms();
 		a0 = vmstat_read("thp_collapse_alloc");
+		k.allocs = a0;
 		atomic_store_explicit(&k.go, c->round, memory_order_release);
 		for (tries = 1; ; tries++) {
 			rc = collapse(c, &err);
@@ -2954,9 +2978,10 @@ static void cut_test(struct __test_metadata *_metadata, struct ctx *c,
 			a0 = a1;
 		}
 		t1 = now_ms();
+		atomic_store_explicit(&k.h.done, c->round, memory_order_release);
 		wait_for(&k.h.ack, c->round);
-		if (!rc)
-			span = t1 - t0;
+		if (!rc && k.t_alloc)
+			span = t1 - k.t_alloc;
 		if (k.t1 < t0)
 			before++;
 		else if (k.t0 > t1)
