@@ -10,13 +10,14 @@
  *            left as holes.  collapse_file() allocates the huge page,
  *            replaces the written pages one by one, then cannot charge
  *            the holes and rolls back: every round.
- *   pin      a thread pins a page in the middle of the extent, over and
- *            over, while the collapse runs (vmsplice() of it into a pipe,
- *            then a read that releases it): the collapse finds the page
- *            with a reference too many, before or after it replaced the
- *            pages below it with the huge page.
+ *   pin      a thread takes a reference on a page in the middle of the
+ *            extent, over and over, while the collapse runs (vmsplice()
+ *            of it into a pipe, then a read that drops it): the collapse
+ *            finds the page with a reference too many, before or after
+ *            it replaced the pages below it with the huge page.
  *   memcg    the task in a memory cgroup (v2) whose limit leaves room for
- *            less than a huge page: the charge of the huge page fails.
+ *            less than a huge page: the charge of the huge page fails
+ *            (on 6.1 before it enters the page cache: an early failure).
  *   inject   allocation failures injected (failslab, fail_page_alloc,
  *            CONFIG_FAULT_INJECTION_DEBUG_FS: the debug kernels) into the
  *            collapsing task, each allocation failing with probability
@@ -40,7 +41,10 @@
  *                  probes=N violations=N shmem_kb_delta=N
  *                  shmem_huge_kb_delta=N
  * ("rollbacks": failures after the huge page was allocated, as
- * thp_collapse_alloc counts; "failed": every failure, EAGAIN retried.)
+ * thp_collapse_alloc counts, their ENOMEMs in the stats line; in memcg
+ * mode those are charges refused right after the allocation, before the
+ * huge page enters the page cache; "failed": every failure, EAGAIN
+ * retried.)
  * Exits 0 when all is right, 1 on a violation or leak, 4 (kselftest
  * skip) when shmem THP, MADV_COLLAPSE or what the mode needs is not
  * available, or no collapse failed after allocating (no rollback), 2 on
@@ -97,6 +101,8 @@ static unsigned long pins;
 static char cgmnt[64];		/* memcg: cgroup2 mount, and our cgroup in it */
 static char cgdir[128];
 static bool cg_mounted, cg_made, cg_joined;
+static char cg_home[256] = "/";	/* our cgroup (v2 path) before joining */
+static bool tmpfs_mounted, inject_on;
 static atomic_bool stop;
 static char verdict[512];	/* written by the prober, read after ack */
 static unsigned long probes;
@@ -340,7 +346,8 @@ static int memcg_limit(bool on)
 
 static int setup_memcg(void)
 {
-	char pid[24];
+	char pid[24], line[256];
+	FILE *f;
 
 	snprintf(cgmnt, sizeof(cgmnt), "/tmp/rollback_soak_cg.XXXXXX");
 	if (!mkdtemp(cgmnt))
@@ -355,6 +362,15 @@ static int setup_memcg(void)
 	if (mkdir(cgdir, 0755))
 		return skip("mkdir of a cgroup", errno);
 	cg_made = true;
+	f = fopen("/proc/self/cgroup", "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "0::", 3)) {
+				line[strcspn(line, "\n")] = '\0';
+				snprintf(cg_home, sizeof(cg_home), "%s", line + 3);
+			}
+		fclose(f);
+	}
 	if (!attr_write(cgdir, "cgroup.procs", pid))
 		return skip("joining a cgroup", errno);
 	cg_joined = true;
@@ -365,8 +381,11 @@ static void cleanup_memcg(void)
 {
 	char pid[24];
 
+	char home[384];
+
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	if (cg_joined && !attr_write(cgmnt, "cgroup.procs", pid))
+	snprintf(home, sizeof(home), "%s%s", cgmnt, cg_home);
+	if (cg_joined && !attr_write(home, "cgroup.procs", pid))
 		perror("leaving the memory cgroup");
 	if (cg_made && rmdir(cgdir))
 		perror("rmdir of the memory cgroup");
@@ -400,6 +419,7 @@ static int setup_inject(void)
 		    !attr_write(dirs[i], "probability", p))
 			return skip("fault injection settings", errno);
 	}
+	inject_on = true;
 	if (!attr_write(dirs[1], "ignore-gfp-highmem", "N") ||
 	    !attr_write(dirs[1], "min-order", "0"))
 		return skip("fail_page_alloc settings", errno);
@@ -408,8 +428,37 @@ static int setup_inject(void)
 
 static void cleanup_inject(void)
 {
+	if (!inject_on)
+		return;
 	attr_write(DEBUGFS "/failslab", "probability", "0");
 	attr_write(DEBUGFS "/fail_page_alloc", "probability", "0");
+	inject_on = false;
+}
+
+/*
+ * Undo whatever was set up, as far as it got: at the end, and on every
+ * early exit (atexit), so that a skip or an error leaves no tmpfs, cgroup
+ * or fault injection behind.
+ */
+static void cleanup(void)
+{
+	cleanup_inject();
+	if (map)
+		munmap(map, PMD_SIZE);
+	map = NULL;
+	if (cold)
+		munmap(cold, PMD_SIZE);
+	cold = NULL;
+	if (fd >= 0)
+		close(fd);
+	fd = -1;
+	if (tmpfs_mounted && umount2(mnt, 0))
+		perror("umount");
+	tmpfs_mounted = false;
+	if (mnt[0])
+		rmdir(mnt);
+	mnt[0] = '\0';
+	cleanup_memcg();
 }
 
 /* MADV_COLLAPSE of the extent: 0 or an errno. */
@@ -462,10 +511,9 @@ static int setup(void)
 			 NR_WRITTEN);
 	else
 		snprintf(opts, sizeof(opts), "huge=never");
-	if (mount("tmpfs", mnt, "tmpfs", 0, opts)) {
-		rmdir(mnt);
+	if (mount("tmpfs", mnt, "tmpfs", 0, opts))
 		return skip("mount tmpfs", errno);
-	}
+	tmpfs_mounted = true;
 	snprintf(path, sizeof(path), "%s/file", mnt);
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
 	if (fd < 0 || unlink(path)) {
@@ -479,6 +527,7 @@ static int setup(void)
 	map = (char *)(((uintptr_t)p + PMD_SIZE - 1) & ~(PMD_SIZE - 1));
 	cold = mmap(NULL, PMD_SIZE, PROT_READ, MAP_SHARED, fd, 0);
 	if (cold == MAP_FAILED) {
+		cold = NULL;
 		perror("mmap");
 		return 1;
 	}
@@ -524,7 +573,7 @@ int main(int argc, char **argv)
 {
 	unsigned long rounds = 2000, round, rollbacks = 0, collapsed = 0;
 	unsigned long eagain = 0, other = 0, violations = 0, i, bad;
-	unsigned long nr_rounds = 0, failed = 0;
+	unsigned long nr_rounds = 0, failed = 0, late_enomem = 0;
 	long long shmem0, huge0, shmem1, huge1, a0, a1;
 	double limit = 600, t0;
 	pthread_t th, pth;
@@ -571,6 +620,7 @@ int main(int argc, char **argv)
 		return skip("no thp_collapse_alloc in /proc/vmstat", 0);
 	signal(SIGALRM, watchdog);
 	alarm((unsigned int)limit + 120);
+	atexit(cleanup);
 
 	shmem0 = meminfo_kb("Shmem");
 	huge0 = meminfo_kb("ShmemHugePages");
@@ -583,10 +633,8 @@ int main(int argc, char **argv)
 		perror("pipe");
 		ret = 1;
 	}
-	if (ret) {
-		cleanup_memcg();
+	if (ret)
 		return ret;
-	}
 	if (pthread_create(&th, NULL, prober, NULL))
 		return 1;
 	if (mode == MODE_PIN && pthread_create(&pth, NULL, pinner, NULL))
@@ -617,10 +665,13 @@ int main(int argc, char **argv)
 		wait_for(&ack, round);
 		if (mode == MODE_PIN)
 			wait_for(&pin_ack, round);
-		if (!ret)
+		if (!ret) {
 			collapsed++;
-		else if (a1 > a0)
+		} else if (a1 > a0) {
 			rollbacks++;
+			if (ret == ENOMEM)
+				late_enomem++;
+		}
 		else if (ret == EAGAIN)
 			eagain++;
 		else
@@ -628,7 +679,6 @@ int main(int argc, char **argv)
 		if (ret == EINVAL && round == 1 && a1 == a0 &&
 		    mode != MODE_INJECT) {
 			pthread_cancel(th);
-			cleanup_memcg();
 			return skip("MADV_COLLAPSE of shmem", EINVAL);
 		}
 		if (verdict[0] || pin_verdict[0]) {
@@ -655,21 +705,13 @@ int main(int argc, char **argv)
 	pthread_join(th, NULL);
 	if (mode == MODE_PIN)
 		pthread_join(pth, NULL);
-	if (mode == MODE_INJECT)
-		cleanup_inject();
-
-	munmap(map, PMD_SIZE);
-	munmap(cold, PMD_SIZE);
-	close(fd);
-	if (umount2(mnt, 0) || rmdir(mnt))
-		perror("umount");
-	cleanup_memcg();
+	cleanup();
 	shmem1 = meminfo_kb("Shmem");
 	huge1 = meminfo_kb("ShmemHugePages");
 
-	printf("# stats: rollback_soak mode=%s rounds=%lu rollbacks=%lu collapsed=%lu failed=%lu early_eagain=%lu other=%lu probes=%lu pins=%lu seconds=%.1f\n",
-	       mode_names[mode], nr_rounds, rollbacks, collapsed, failed,
-	       eagain, other, probes, pins, now_s() - t0);
+	printf("# stats: rollback_soak mode=%s rounds=%lu rollbacks=%lu (ENOMEM=%lu) collapsed=%lu failed=%lu early_eagain=%lu other=%lu probes=%lu pins=%lu seconds=%.1f\n",
+	       mode_names[mode], nr_rounds, rollbacks, late_enomem, collapsed,
+	       failed, eagain, other, probes, pins, now_s() - t0);
 	printf("# stats: meminfo Shmem %lld -> %lld kB, ShmemHugePages %lld -> %lld kB\n",
 	       shmem0, shmem1, huge0, huge1);
 	printf("rollback_soak: mode=%s rounds=%lu rollbacks=%lu collapsed=%lu failed=%lu probes=%lu violations=%lu shmem_kb_delta=%lld shmem_huge_kb_delta=%lld\n",
