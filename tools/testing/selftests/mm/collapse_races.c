@@ -143,6 +143,12 @@
 #define COLLAPSE_TRIES		100	/* EAGAIN retries outside the races */
 #define RACE_TRIES		8	/* EAGAIN tries within a race round */
 /*
+ * With pages to swap in, a round's tries all fail EAGAIN now and then
+ * (1 round in 5 under TCG with the vCPUs on one host CPU): more tries,
+ * and twice COLLAPSE_RACE_SECONDS, as such a round takes about 0.7 s.
+ */
+#define SWAPIN_TRIES		(4 * RACE_TRIES)
+/*
  * Slots of an XArray node (XA_CHUNK_SIZE), so pages per leaf node of the
  * page cache: node_edge.seek aims at 64.  With CONFIG_BASE_SMALL's 16,
  * a huge page's entry sits two levels above the leaves, and of the node
@@ -1203,6 +1209,11 @@ static void *prober_fn(void *arg)
 	return NULL;
 }
 
+static int max_tries(const struct ctx *c)
+{
+	return c->layout == LAYOUT_SWAPPED ? SWAPIN_TRIES : RACE_TRIES;
+}
+
 static int collapse(struct ctx *c, int *err)
 {
 	int ret = madvise(c->map.addr, pmdsize, MADV_COLLAPSE);
@@ -1298,7 +1309,7 @@ static int race_loop(struct ctx *c, int mask, struct stats *st, char *msg,
 			 * most rounds).  Try again while the prober probes.
 			 */
 			if (!rc || err != EAGAIN || allocated ||
-			    tries == RACE_TRIES)
+			    tries == max_tries(c))
 				break;
 			a0 = a1;
 		}
@@ -2770,6 +2781,7 @@ FIXTURE_SETUP(swapin)
 	self->c.fd = memfd_create("collapse_races_swapin", MFD_CLOEXEC);
 	ASSERT_GE(self->c.fd, 0);
 	ASSERT_EQ(0, ctx_init(&self->c, LAYOUT_SWAPPED));
+	self->c.seconds *= 2;		/* see SWAPIN_TRIES */
 	/* Last: an ASSERT above must not leave swap on */
 	why = swap_for_swapin(&self->sw, buf, sizeof(buf));
 	if (why)
@@ -3077,7 +3089,7 @@ static void cut_test(struct __test_metadata *_metadata, struct ctx *c,
 			allocated = a0 >= 0 && a1 > a0;
 			stats_collapse(&st, rc, err, allocated);
 			if (!rc || err != EAGAIN || allocated ||
-			    tries == RACE_TRIES)
+			    tries == max_tries(c))
 				break;
 			a0 = a1;
 		}
