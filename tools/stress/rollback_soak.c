@@ -221,6 +221,19 @@ static bool probe(unsigned long round, char *buf, unsigned char *vec)
 	return true;
 }
 
+/* The next round after @last, once main publishes it; 0 when told to stop. */
+static unsigned long next_round(unsigned long last)
+{
+	unsigned long n;
+
+	while ((n = atomic_load(&gen)) == last) {
+		if (atomic_load(&stop))
+			return 0;
+		sched_yield();
+	}
+	return n;
+}
+
 static void *prober(void *arg)
 {
 	static unsigned char vec[2 * NR_PAGES];
@@ -229,15 +242,7 @@ static void *prober(void *arg)
 	bool last;
 
 	(void)arg;
-	for (;;) {
-		unsigned long n;
-
-		while ((n = atomic_load(&gen)) == g) {
-			if (atomic_load(&stop))
-				return NULL;
-			sched_yield();
-		}
-		g = n;
+	while ((g = next_round(g))) {
 		verdict[0] = '\0';
 		atomic_store(&started, g);
 		do {
@@ -247,7 +252,7 @@ static void *prober(void *arg)
 				break;
 		} while (!last);
 		atomic_store(&ack, g);
-	}
+	}	return NULL;
 }
 
 static void wait_for(atomic_ulong *v, unsigned long want)
@@ -272,17 +277,11 @@ static int skip(const char *why, int err)
 static void *pinner(void *arg)
 {
 	static char buf[PSIZE];
-	unsigned long g = 0, n, bad;
+	unsigned long g = 0, bad;
 	struct iovec iov;
 
 	(void)arg;
-	for (;;) {
-		while ((n = atomic_load(&gen)) == g) {
-			if (atomic_load(&stop))
-				return NULL;
-			sched_yield();
-		}
-		g = n;
+	while ((g = next_round(g))) {
 		pin_verdict[0] = '\0';
 		atomic_store(&pin_started, g);
 		while (atomic_load(&done) != g && !pin_verdict[0]) {
@@ -303,7 +302,7 @@ static void *pinner(void *arg)
 					 ((unsigned long *)buf)[bad - 1], g);
 		}
 		atomic_store(&pin_ack, g);
-	}
+	}	return NULL;
 }
 
 /* Write @val to @dir/@attr; false if that fails. */
