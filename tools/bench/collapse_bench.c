@@ -67,6 +67,20 @@
  *                          their 10th percentiles: under TCG on a busy
  *                          host the median follows the host's load, the
  *                          low percentiles the cost of a collapse.
+ *   huge_fault_us          a huge shmem fault, median over faults: the
+ *                          first write to a 2 MiB extent of a fresh 16 MiB
+ *                          memfd through a PMD-aligned MADV_HUGEPAGE
+ *                          mapping (a huge page allocated, cleared and
+ *                          mapped by a PMD: checked, ShmemPmdMapped, or
+ *                          skipped), extents 1-7 (extent 0 left a hole).
+ *                          What patch 7's check costs a file that was
+ *                          never registered with userfaultfd.
+ *   huge_fault_uffd_us     the same with extent 0 also mapped on its own
+ *                          and that mapping registered MODE_MISSING: each
+ *                          fault walks the file's mappings (i_mmap) for a
+ *                          registration over its extent, finds none, and
+ *                          is huge.  (shmem_enabled: where it is "never",
+ *                          set to "advise" for these two figures, and back.)
  *
  * Contended figures: a collapser thread loops over the 2 MiB extents of
  * an 8 MiB memfd: punch the extent, write it again through mapping A
@@ -106,9 +120,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <linux/userfaultfd.h>
 
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25
@@ -709,6 +725,136 @@ static void bench_collapse(const char *name, size_t stride)
 	free(v);
 }
 
+#define SHMEM_ENABLED	THP_SYSFS "shmem_enabled"
+
+/*
+ * huge_fault_us / huge_fault_uffd_us: with `uffd`, extent 0 is mapped a
+ * second time and that mapping registered MODE_MISSING.
+ */
+static void bench_fault(const char *name, bool uffd, const char *skip)
+{
+	size_t len = (size_t)COLLAPSE_MIB << 20, nr = len / pmdsize, e;
+	uint64_t t_end = now_ns() + seconds * 1e9, t0;
+	int n = 0, max = 4096, rounds = 0, fd, ufd = -1;
+	char *map, *reg = NULL;
+	long pmd_kb;
+	double *v;
+
+	if (!skip && nr < 2)
+		skip = "a file of one extent";
+	if (skip) {
+		printf("skip %s %s\n", name, skip);
+		return;
+	}
+	v = malloc(max * sizeof(*v));
+	if (!v)
+		die("out of memory");
+	while ((now_ns() < t_end || n < MIN_COLLAPSES) && n + (int)nr < max) {
+		fd = new_memfd(name, len);
+		map = map_aligned(fd, len);
+		if (madvise(map, len, MADV_HUGEPAGE))
+			die("%s: MADV_HUGEPAGE: %s", name, strerror(errno));
+		if (uffd) {
+			struct uffdio_api api = { .api = UFFD_API };
+			struct uffdio_register r = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+
+			reg = mmap(NULL, pmdsize, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, fd, 0);
+			if (reg == MAP_FAILED)
+				die("%s: mmap: %s", name, strerror(errno));
+			ufd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+			if (ufd < 0 || ioctl(ufd, UFFDIO_API, &api)) {
+				printf("skip %s userfaultfd: %s\n", name, strerror(errno));
+				munmap(reg, pmdsize);
+				munmap(map, len);
+				close(fd);
+				free(v);
+				return;
+			}
+			r.range.start = (uintptr_t)reg;
+			r.range.len = pmdsize;
+			if (ioctl(ufd, UFFDIO_REGISTER, &r))
+				die("%s: UFFDIO_REGISTER of a shmem mapping: %s",
+				    name, strerror(errno));
+		}
+		for (e = 1; e < nr; e++) {
+			t0 = now_ns();
+			*(volatile char *)(map + e * pmdsize) = 1;
+			v[n++] = (now_ns() - t0) / 1e3;
+		}
+		pmd_kb = smaps_kb(map, "ShmemPmdMapped");
+		if (pmd_kb != (long)((len - pmdsize) >> 10)) {
+			printf("skip %s faults not huge: ShmemPmdMapped %ld kB of %zu\n",
+			       name, pmd_kb, (len - pmdsize) >> 10);
+			n = -1;
+		}
+		if (uffd) {
+			close(ufd);
+			munmap(reg, pmdsize);
+		}
+		munmap(map, len);
+		close(fd);
+		rounds++;
+		if (n < 0)
+			break;
+	}
+	if (n > 0) {
+		qsort(v, n, sizeof(*v), cmp_double);
+		printf("figure %s %.9g us\n", name, median(v, n));
+		printf("# %s: %d huge faults in %d rounds; min %.0f p90 %.0f max %.0f us\n",
+		       name, n, rounds, v[0], v[n * 9 / 10], v[n - 1]);
+	}
+	fflush(stdout);
+	free(v);
+}
+
+static bool shmem_enabled_set;	/* "never" made "advise" by fault_setup() */
+
+/* Put shmem_enabled back to "never" (also at exit, after a die()). */
+static void shmem_enabled_back(void)
+{
+	int fd;
+
+	if (!shmem_enabled_set)
+		return;
+	shmem_enabled_set = false;
+	fd = open(SHMEM_ENABLED, O_WRONLY);
+	if (fd < 0 || write(fd, "never", 5) != 5)
+		fprintf(stderr, "collapse_bench: cannot set %s back to never: %s\n",
+			SHMEM_ENABLED, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * The fault figures need huge shmem faults through an MADV_HUGEPAGE
+ * mapping: shmem_enabled "advise" (or "always", "within_size", "force").
+ * Where it is "never", set "advise" if this may, until
+ * shmem_enabled_back().  NULL, or why there are no fault figures.
+ */
+static const char *fault_setup(void)
+{
+	char buf[256];
+	int fd;
+
+	if (read_text(SHMEM_ENABLED, buf, sizeof(buf)))
+		return "no shmem THP (" SHMEM_ENABLED " missing)";
+	if (strstr(buf, "[deny]"))
+		return "shmem THP disabled (shmem_enabled is deny)";
+	if (!strstr(buf, "[never]"))
+		return NULL;
+	fd = open(SHMEM_ENABLED, O_WRONLY);
+	if (fd < 0 || write(fd, "advise", 6) != 6) {
+		if (fd >= 0)
+			close(fd);
+		return "shmem_enabled is never and cannot be set to advise here";
+	}
+	close(fd);
+	shmem_enabled_set = true;
+	atexit(shmem_enabled_back);
+	return NULL;
+}
+
 /* The contended figures. */
 struct contend {
 	int fd;
@@ -924,6 +1070,7 @@ int main(int argc, char **argv)
 	int opt;
 	double mib = 64;
 	bool contended = true;
+	const char *fault_skip;
 
 	opterr = 0;
 	while ((opt = getopt(argc, argv, ":s:r:m:Uh")) != -1) {
@@ -981,6 +1128,10 @@ int main(int argc, char **argv)
 	bench_layouts();
 	bench_collapse("collapse_us", psize);
 	bench_collapse("collapse_holes_us", 2 * psize);
+	fault_skip = fault_setup();
+	bench_fault("huge_fault_us", false, fault_skip);
+	bench_fault("huge_fault_uffd_us", true, fault_skip);
+	shmem_enabled_back();
 	if (contended)
 		bench_contended();
 	printf("# collapse_bench done in %.1f s\n", (now_ns() - t0) / 1e9);
