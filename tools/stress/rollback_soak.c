@@ -23,6 +23,15 @@
  *            collapsing task, each allocation failing with probability
  *            -p PERCENT (default 10), during MADV_COLLAPSE only.
  * In the modes but nospace the tmpfs has no size limit.
+ * -s: each round also swaps out pages SWAP_FIRST to SWAP_FIRST + NR_SWAP - 1
+ * (MADV_PAGEOUT through a mapping of their own, before the faulted
+ * mapping maps the others), so that the collapse swaps them in with its
+ * huge page already in the page cache: with -m inject, the allocations
+ * of that swap-in fail too, a rollback after the huge page entered the
+ * page cache (6.1's collapse allocates nothing else that late).  Needs
+ * swap on (a skip otherwise, or when nothing was ever swapped out).
+ * Swapped-out pages are data to lseek() and read as written; mincore()
+ * may say either of them (swapped in or not), so it is not asked.
  *
  * Each round writes the extent with the round's stamp, maps and faults
  * it, and calls MADV_COLLAPSE while a prober thread, handed the round
@@ -34,7 +43,7 @@
  * must be back to their values before the first round (vmstat folded
  * with /proc/sys/vm/stat_refresh first).
  *
- * usage: rollback_soak [-m nospace|pin|memcg|inject] [-p PERCENT]
+ * usage: rollback_soak [-m nospace|pin|memcg|inject] [-p PERCENT] [-s]
  *                      [-n ROUNDS] [-t MAX-SECONDS]
  * Prints "# stats:" lines and ends with
  *   rollback_soak: mode=M rounds=N rollbacks=N collapsed=N failed=N
@@ -83,8 +92,12 @@ enum mode { MODE_NOSPACE, MODE_PIN, MODE_MEMCG, MODE_INJECT };
 static const char *const mode_names[] = { "nospace", "pin", "memcg", "inject" };
 static enum mode mode = MODE_NOSPACE;
 static int percent = 10;	/* inject: each allocation fails so often */
+static bool swap_some;		/* -s */
+static unsigned long swapped_out;	/* pages seen swapped out at a round's start */
 
 #define PIN_IDX		(NR_PAGES / 2)
+#define SWAP_FIRST	(NR_PAGES / 4)	/* -s: swapped out each round */
+#define NR_SWAP		64
 #define MEMCG_ROOM	(1UL << 20)	/* under the limit: less than a huge page */
 #define DEBUGFS		"/sys/kernel/debug"
 
@@ -198,6 +211,8 @@ static bool probe(unsigned long round, char *buf, unsigned char *vec)
 		return false;
 	}
 	for (i = 0; i < NR_WRITTEN; i++) {
+		if (swap_some && i >= SWAP_FIRST && i < SWAP_FIRST + NR_SWAP)
+			continue;
 		if (!(vec[i] & 1) || !(vec[NR_PAGES + i] & 1)) {
 			snprintf(verdict, sizeof(verdict),
 				 "mincore(%s mapping) page %lu (written) = 0, expected 1",
@@ -538,6 +553,56 @@ static int setup(void)
 	return 0;
 }
 
+/* Is swap on?  A line under /proc/swaps' header. */
+static bool swap_is_on(void)
+{
+	char line[256];
+	int n = 0;
+	FILE *f = fopen("/proc/swaps", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n > 1;
+}
+
+/*
+ * -s: swap the round's pages SWAP_FIRST.. out through a mapping that is
+ * then the only one to map them (the faulted mapping has had no pte since
+ * the truncation); count those that left memory (mincore() of the
+ * never-faulted mapping: a swapped-out page is not resident).
+ */
+static int swap_out(void)
+{
+	static unsigned char vec[NR_SWAP];
+	size_t len = NR_SWAP * PSIZE;
+	unsigned long i;
+	char *sw;
+
+	sw = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, SWAP_FIRST * PSIZE);
+	if (sw == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	for (i = 0; i < NR_SWAP; i++)
+		(void)__atomic_load_n(sw + i * PSIZE, __ATOMIC_RELAXED);
+	if (madvise(sw, len, MADV_PAGEOUT)) {
+		perror("MADV_PAGEOUT");
+		munmap(sw, len);
+		return 1;
+	}
+	munmap(sw, len);
+	if (mincore(cold + SWAP_FIRST * PSIZE, len, vec)) {
+		perror("mincore");
+		return 1;
+	}
+	for (i = 0; i < NR_SWAP; i++)
+		swapped_out += !(vec[i] & 1);
+	return 0;
+}
+
 /* Write round's layout; the page cache is empty before (truncated). */
 static int build(unsigned long round)
 {
@@ -555,15 +620,18 @@ static int build(unsigned long round)
 			return 1;
 		}
 	}
+	if (swap_some && swap_out())
+		return 1;
 	/* Fault the written pages in (only them: the tmpfs is full). */
 	for (i = 0; i < NR_WRITTEN; i++)
-		(void)__atomic_load_n(map + i * PSIZE, __ATOMIC_RELAXED);
+		if (!swap_some || i < SWAP_FIRST || i >= SWAP_FIRST + NR_SWAP)
+			(void)__atomic_load_n(map + i * PSIZE, __ATOMIC_RELAXED);
 	return 0;
 }
 
 static void usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [-m nospace|pin|memcg|inject] [-p PERCENT] [-n ROUNDS] [-t MAX-SECONDS]\n",
+	fprintf(stderr, "usage: %s [-m nospace|pin|memcg|inject] [-p PERCENT] [-s] [-n ROUNDS] [-t MAX-SECONDS]\n",
 		prog);
 	exit(2);
 }
@@ -572,7 +640,7 @@ int main(int argc, char **argv)
 {
 	unsigned long rounds = 2000, round, rollbacks = 0, collapsed = 0;
 	unsigned long eagain = 0, other = 0, violations = 0, i, bad;
-	unsigned long nr_rounds = 0, failed = 0, late_enomem = 0;
+	unsigned long nr_rounds = 0, failed = 0, late_enomem = 0, late_einval = 0;
 	long long shmem0, huge0, shmem1, huge1, a0, a1;
 	double limit = 600, t0;
 	pthread_t th, pth;
@@ -580,7 +648,7 @@ int main(int argc, char **argv)
 	int opt, ret, tries;
 	bool found;
 
-	while ((opt = getopt(argc, argv, "m:p:n:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:p:sn:t:")) != -1) {
 		switch (opt) {
 		case 'm':
 			found = false;
@@ -597,6 +665,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			percent = atoi(optarg);
+			break;
+		case 's':
+			swap_some = true;
 			break;
 		case 'n':
 			rounds = strtoul(optarg, NULL, 0);
@@ -617,6 +688,8 @@ int main(int argc, char **argv)
 	}
 	if (file_value("/proc/vmstat", "thp_collapse_alloc") < 0)
 		return skip("no thp_collapse_alloc in /proc/vmstat", 0);
+	if (swap_some && !swap_is_on())
+		return skip("-s: no swap on (/proc/swaps)", 0);
 	signal(SIGALRM, watchdog);
 	alarm((unsigned int)limit + 120);
 	atexit(cleanup);
@@ -670,6 +743,8 @@ int main(int argc, char **argv)
 			rollbacks++;
 			if (ret == ENOMEM)
 				late_enomem++;
+			else if (ret == EINVAL)	/* a failed swap-in, among others */
+				late_einval++;
 		}
 		else if (ret == EAGAIN)
 			eagain++;
@@ -708,9 +783,12 @@ int main(int argc, char **argv)
 	shmem1 = meminfo_kb("Shmem");
 	huge1 = meminfo_kb("ShmemHugePages");
 
-	printf("# stats: rollback_soak mode=%s rounds=%lu rollbacks=%lu (ENOMEM=%lu) collapsed=%lu failed=%lu early_eagain=%lu other=%lu probes=%lu pins=%lu seconds=%.1f\n",
-	       mode_names[mode], nr_rounds, rollbacks, late_enomem, collapsed,
+	printf("# stats: rollback_soak mode=%s rounds=%lu rollbacks=%lu (ENOMEM=%lu EINVAL=%lu) collapsed=%lu failed=%lu early_eagain=%lu other=%lu probes=%lu pins=%lu seconds=%.1f\n",
+	       mode_names[mode], nr_rounds, rollbacks, late_enomem, late_einval, collapsed,
 	       failed, eagain, other, probes, pins, now_s() - t0);
+	if (swap_some)
+		printf("# stats: rollback_soak swapped_out=%lu (%lu a round asked)\n",
+		       swapped_out, (unsigned long)NR_SWAP);
 	printf("# stats: meminfo Shmem %lld -> %lld kB, ShmemHugePages %lld -> %lld kB\n",
 	       shmem0, shmem1, huge0, huge1);
 	printf("rollback_soak: mode=%s rounds=%lu rollbacks=%lu collapsed=%lu failed=%lu probes=%lu violations=%lu shmem_kb_delta=%lld shmem_huge_kb_delta=%lld\n",
@@ -720,6 +798,10 @@ int main(int argc, char **argv)
 		return 1;
 	if (!rollbacks) {
 		printf("SKIP: no collapse failed after allocating its huge page\n");
+		return KSFT_SKIP;
+	}
+	if (swap_some && !swapped_out) {
+		printf("SKIP: -s: no page was ever swapped out\n");
 		return KSFT_SKIP;
 	}
 	return 0;
