@@ -591,6 +591,28 @@ static int swap_out(struct ctx *c, char *msg, size_t len)
 }
 
 /*
+ * Truncate the file to 0 after round @round: whatever that round's
+ * collapse did (a rollback that left a filled hole charged, say), no
+ * block may be left allocated.
+ */
+static int truncate_empty(struct ctx *c, unsigned long round, char *msg,
+			  size_t len)
+{
+	struct stat st;
+
+	if (ftruncate(c->fd, 0) || fstat(c->fd, &st)) {
+		snprintf(msg, len, "ftruncate, fstat: %s", strerror(errno));
+		return CHECK_ERROR;
+	}
+	if (st.st_blocks) {
+		snprintf(msg, len, "truncated to 0 after round %lu: %lld blocks still allocated",
+			 round, (long long)st.st_blocks);
+		return CHECK_VIOLATION;
+	}
+	return CHECK_OK;
+}
+
+/*
  * Start a round: rebuild the file from small pages (a collapsed range
  * would stay huge), remap both mappings and fault the written pages in.
  * Only the main thread runs this, while no prober runs.
@@ -598,20 +620,16 @@ static int swap_out(struct ctx *c, char *msg, size_t len)
 static int build_round(struct ctx *c, char *msg, size_t len)
 {
 	unsigned long i, j;
-	struct stat st;
+	int ret;
 
 	c->round++;
 	layout_init(c);
-	if (ftruncate(c->fd, 0) || fstat(c->fd, &st) ||
-	    ftruncate(c->fd, pmdsize)) {
-		snprintf(msg, len, "ftruncate, fstat: %s", strerror(errno));
+	ret = truncate_empty(c, c->round - 1, msg, len);
+	if (ret)
+		return ret;
+	if (ftruncate(c->fd, pmdsize)) {
+		snprintf(msg, len, "ftruncate: %s", strerror(errno));
 		return CHECK_ERROR;
-	}
-	/* Whatever the last round's collapse did, nothing is left charged */
-	if (st.st_blocks) {
-		snprintf(msg, len, "truncated to 0 after round %lu: %lld blocks still allocated",
-			 c->round - 1, (long long)st.st_blocks);
-		return CHECK_VIOLATION;
 	}
 	for (i = 0; i < nr_pages; i++)
 		if (c->kind[i] == PG_DATA || c->kind[i] == PG_SWAPPED)
@@ -1350,6 +1368,12 @@ static int race_loop(struct ctx *c, int mask, struct stats *st, char *msg,
 			break;
 	}
 	handoff_stop(&r.h, th);
+	/* The last round is checked as build_round() checks the others */
+	if (!ret) {
+		ret = truncate_empty(c, c->round, msg, len);
+		if (ret)
+			st->first_violation_ms = now_ms() - t0;
+	}
 	st->elapsed_ms = now_ms() - t0;
 	st->probes = r.probes;
 	if (ret == CHECK_VIOLATION)
@@ -2008,6 +2032,11 @@ static int regrace_loop(struct regrace *r, struct stats *st, char *msg,
 			break;
 	}
 	handoff_stop(&r->h, th);
+	if (!ret) {
+		ret = truncate_empty(c, c->round, msg, len);
+		if (ret)
+			st->first_violation_ms = now_ms() - t0;
+	}
 	st->probes = r->probes;
 	if (ret == CHECK_VIOLATION)
 		st->violations++;
@@ -3229,6 +3258,8 @@ static void cut_test(struct __test_metadata *_metadata, struct ctx *c,
 			break;
 	}
 	handoff_stop(&k.h, th);
+	if (!ret)
+		ret = truncate_empty(c, c->round, msg, sizeof(msg));
 	st.show_overlaps = true;
 	st.overlaps = overlaps;
 	st.early = before;
