@@ -101,6 +101,12 @@ static unsigned long swapped_out;	/* pages seen swapped out at a round's start *
 #define MEMCG_ROOM	(1UL << 20)	/* under the limit: less than a huge page */
 #define DEBUGFS		"/sys/kernel/debug"
 
+/* -s: is page @i one of those swapped out each round? */
+static bool swapped_page(unsigned long i)
+{
+	return swap_some && i >= SWAP_FIRST && i < SWAP_FIRST + NR_SWAP;
+}
+
 static int fd = -1;
 static char *map;		/* faulted, 2 MiB aligned */
 static char *cold;		/* never faulted */
@@ -211,7 +217,7 @@ static bool probe(unsigned long round, char *buf, unsigned char *vec)
 		return false;
 	}
 	for (i = 0; i < NR_WRITTEN; i++) {
-		if (swap_some && i >= SWAP_FIRST && i < SWAP_FIRST + NR_SWAP)
+		if (swapped_page(i))
 			continue;
 		if (!(vec[i] & 1) || !(vec[NR_PAGES + i] & 1)) {
 			snprintf(verdict, sizeof(verdict),
@@ -267,7 +273,8 @@ static void *prober(void *arg)
 				break;
 		} while (!last);
 		atomic_store(&ack, g);
-	}	return NULL;
+	}
+	return NULL;
 }
 
 static void wait_for(atomic_ulong *v, unsigned long want)
@@ -317,7 +324,8 @@ static void *pinner(void *arg)
 					 ((unsigned long *)buf)[bad - 1], g);
 		}
 		atomic_store(&pin_ack, g);
-	}	return NULL;
+	}
+	return NULL;
 }
 
 /* Write @val to @dir/@attr; false if that fails. */
@@ -624,7 +632,7 @@ static int build(unsigned long round)
 		return 1;
 	/* Fault the written pages in (only them: the tmpfs is full). */
 	for (i = 0; i < NR_WRITTEN; i++)
-		if (!swap_some || i < SWAP_FIRST || i >= SWAP_FIRST + NR_SWAP)
+		if (!swapped_page(i))
 			(void)__atomic_load_n(map + i * PSIZE, __ATOMIC_RELAXED);
 	return 0;
 }

@@ -1232,6 +1232,21 @@ static void *prober_fn(void *arg)
 	return NULL;
 }
 
+/*
+ * A race's loop has ended with @ret: unless it already failed, its last
+ * round is checked as build_round() checks the others.
+ */
+static int race_end(struct ctx *c, int ret, struct stats *st, double t0,
+		    char *msg, size_t len)
+{
+	if (ret)
+		return ret;
+	ret = truncate_empty(c, c->round, msg, len);
+	if (ret)
+		st->first_violation_ms = now_ms() - t0;
+	return ret;
+}
+
 static int max_tries(const struct ctx *c)
 {
 	return c->layout == LAYOUT_SWAPPED ? SWAPIN_TRIES : RACE_TRIES;
@@ -1368,12 +1383,7 @@ static int race_loop(struct ctx *c, int mask, struct stats *st, char *msg,
 			break;
 	}
 	handoff_stop(&r.h, th);
-	/* The last round is checked as build_round() checks the others */
-	if (!ret) {
-		ret = truncate_empty(c, c->round, msg, len);
-		if (ret)
-			st->first_violation_ms = now_ms() - t0;
-	}
+	ret = race_end(c, ret, st, t0, msg, len);
 	st->elapsed_ms = now_ms() - t0;
 	st->probes = r.probes;
 	if (ret == CHECK_VIOLATION)
@@ -2032,11 +2042,7 @@ static int regrace_loop(struct regrace *r, struct stats *st, char *msg,
 			break;
 	}
 	handoff_stop(&r->h, th);
-	if (!ret) {
-		ret = truncate_empty(c, c->round, msg, len);
-		if (ret)
-			st->first_violation_ms = now_ms() - t0;
-	}
+	ret = race_end(c, ret, st, t0, msg, len);
 	st->probes = r->probes;
 	if (ret == CHECK_VIOLATION)
 		st->violations++;
@@ -2372,6 +2378,7 @@ TEST_F_TIMEOUT(uffd_fill, missing, RACE_TIMEOUT)
 	struct ctx *c = &self->c;
 	struct fill_server s = { .uffd = self->uffd };
 	unsigned long i, reads = 0, zero = 0, first = 0;
+	unsigned long registered = variant->part ? variant->part : nr_pages;
 	long long h0, h1, h2, m0 = -1, mc = -1, m1, m2;
 	bool sub_pmd = false;
 	const char *why;
@@ -2419,8 +2426,7 @@ TEST_F_TIMEOUT(uffd_fill, missing, RACE_TIMEOUT)
 	ASSERT_EQ(CHECK_OK, fill_round(c, variant->how, variant->page, msg,
 				       sizeof(msg)))
 		TH_LOG("%s", msg);
-	why = uffd_register_copy(self->uffd, c->map.addr,
-				 variant->part ? variant->part * psize : pmdsize,
+	why = uffd_register_copy(self->uffd, c->map.addr, registered * psize,
 				 buf, sizeof(buf));
 	if (why)
 		SKIP(return, "%s", why);
@@ -2436,9 +2442,8 @@ TEST_F_TIMEOUT(uffd_fill, missing, RACE_TIMEOUT)
 		TH_LOG("%s", msg);
 	h2 = vmstat_read("nr_shmem_hugepages");
 	m2 = mthp_shmem_allocs();
-	/* Every registered page but the one filled (never one of them) */
-	for (i = variant->part ? 0 : 1;
-	     i < (variant->part ? variant->part : nr_pages);
+	/* Registered holes: all of a part, every FILL_STRIDE-th of the range */
+	for (i = variant->part ? 0 : 1; i < registered;
 	     i += variant->part ? 1 : FILL_STRIDE) {
 		v = __atomic_load_n((uint64_t *)(c->map.addr + i * psize),
 				    __ATOMIC_RELAXED);
@@ -3258,8 +3263,7 @@ static void cut_test(struct __test_metadata *_metadata, struct ctx *c,
 			break;
 	}
 	handoff_stop(&k.h, th);
-	if (!ret)
-		ret = truncate_empty(c, c->round, msg, sizeof(msg));
+	ret = race_end(c, ret, &st, start, msg, sizeof(msg));
 	st.show_overlaps = true;
 	st.overlaps = overlaps;
 	st.early = before;
